@@ -122,6 +122,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Imports (long, CPU and database heavy) and webhook deliveries (many, mostly
+# waiting on the network) run on separate queues so that neither starves the
+# other; `make run` starts one worker per queue.
+CELERY_TASK_ROUTES = {
+    "imports.tasks.*": {"queue": "imports"},
+    "webhooks.tasks.*": {"queue": "webhooks"},
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Auth -------------------------------------------------------------------

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -71,8 +70,9 @@ class EmbeddedPostgres:
             f"({'started' if self.started_here else 'already running'}"
             f" in {time.monotonic() - started:.1f}s)"
         )
-        host = quote(str(socket_dir), safe="")
-        return f"postgres://postgres@{host}/{DEFAULT_DATABASE_NAME}"
+        # Both libpq (psql) and django-environ read the socket directory from
+        # the `host` query parameter of this form.
+        return f"postgres://postgres@/{DEFAULT_DATABASE_NAME}?host={socket_dir}"
 
     def stop(self) -> None:
         if not (self.server and self.started_here):

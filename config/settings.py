@@ -129,7 +129,17 @@ CELERY_TASK_ROUTES = {
     "imports.tasks.*": {"queue": "imports"},
     "webhooks.tasks.*": {"queue": "webhooks"},
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Retries whose time has come, and outbox rows whose dispatch was lost.
+    "webhooks-sweep": {
+        "task": "webhooks.tasks.webhook_sweep_task",
+        "schedule": env.float("WEBHOOK_SWEEP_INTERVAL_SECONDS", default=5.0),
+    },
+    "webhooks-prune": {
+        "task": "webhooks.tasks.webhook_deliveries_prune_task",
+        "schedule": 3600.0,
+    },
+}
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -183,9 +193,23 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=1024**3)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- Catalog ----------------------------------------------------------------
+# Exact product counts are cached until the catalog changes; this TTL bounds
+# how long a count can survive a write nobody announced (0 disables caching).
+CATALOG_COUNT_CACHE_SECONDS = env.int("CATALOG_COUNT_CACHE_SECONDS", default=300)
+
 # --- Webhooks ---------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool(
     "WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False
+)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Seconds to wait before each retry (with +-20 % jitter); then the delivery fails.
+WEBHOOK_RETRY_SCHEDULE = (10, 60, 300, 1800, 7200, 21600, 43200, 86400)
+WEBHOOK_DISABLE_AFTER_FAILING_SECONDS = 3 * 86400
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=14)
+# How many worker threads may deliver to one endpoint at the same time.
+WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = env.int(
+    "WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT", default=4
 )
 
 # --- REST framework ---------------------------------------------------------

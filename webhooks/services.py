@@ -1,0 +1,505 @@
+"""Everything that changes webhook state: endpoints, secrets and deliveries."""
+
+import logging
+import random
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webhooks.events import (
+    EVENT_TYPES,
+    WEBHOOK_TEST,
+    endpoints_dispatch,
+    event_body_build,
+    message_id_new,
+)
+from webhooks.guard import AddressBlocked, url_check
+from webhooks.models import (
+    RESPONSE_BODY_SNIPPET_CHARS,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from webhooks.signing import secret_generate, signature_header
+from webhooks.transport import USER_AGENT, SendResult, request_send, request_send_async
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RETRY_SCHEDULE = (10, 60, 300, 1800, 7200, 21600, 43200, 86400)
+PREVIOUS_SECRET_GRACE = timedelta(hours=24)
+# Session-level advisory locks, one per (endpoint, lane): at most this many
+# workers deliver to one endpoint at once, so a slow endpoint occupies a few
+# worker threads and never all of them. A crashed worker's connection closes
+# and PostgreSQL frees its lanes by itself.
+ADVISORY_LOCK_NAMESPACE = 0x5748_0000
+MAX_RETRY_AFTER_SECONDS = 86400
+
+
+# --- Endpoints --------------------------------------------------------------
+
+
+def webhook_url_validate(*, url: str) -> str:
+    """Returns the cleaned URL or raises ValidationError with a clear message."""
+    url = (url or "").strip()
+    if not url:
+        raise ValidationError("Enter the URL that should receive the events.")
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise ValidationError("Use an http:// or https:// URL.")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError("Enter a valid URL, e.g. https://example.com/hooks.")
+    try:
+        url_check(url)
+    except AddressBlocked as error:
+        raise ValidationError(str(error))
+    return url
+
+
+def webhook_events_validate(*, events: list[str]) -> list[str]:
+    unknown = [event for event in events if event not in EVENT_TYPES]
+    if unknown:
+        raise ValidationError(
+            f"Unknown event type {', '.join(repr(e) for e in unknown)}. "
+            f"Choose from: {', '.join(EVENT_TYPES)}."
+        )
+    if not events:
+        raise ValidationError("Choose at least one event type.")
+    return [event for event in EVENT_TYPES if event in events]
+
+
+def _fields_validate(**fields) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(fields)
+    for name, validate in (
+        ("url", lambda v: webhook_url_validate(url=v)),
+        ("events", lambda v: webhook_events_validate(events=v)),
+    ):
+        if name in fields:
+            try:
+                cleaned[name] = validate(fields[name])
+            except ValidationError as error:
+                errors[name] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def webhook_create(
+    *, url: str, events: list[str], enabled: bool = True, description: str = ""
+) -> WebhookEndpoint:
+    cleaned = _fields_validate(url=url, events=events)
+    return WebhookEndpoint.objects.create(
+        url=cleaned["url"],
+        events=cleaned["events"],
+        enabled=enabled,
+        description=description.strip(),
+        secret=secret_generate(),
+    )
+
+
+def webhook_update(*, endpoint: WebhookEndpoint, data: dict) -> WebhookEndpoint:
+    """Changes url, events, description and/or enabled."""
+    allowed = {"url", "events", "description", "enabled"}
+    changes = {key: value for key, value in data.items() if key in allowed}
+    changes = _fields_validate(**changes)
+    if "enabled" in changes:
+        return webhook_enabled_set(
+            endpoint=_fields_apply(endpoint, changes), enabled=changes["enabled"]
+        )
+    _fields_apply(endpoint, changes).save()
+    return endpoint
+
+
+def _fields_apply(endpoint: WebhookEndpoint, changes: dict) -> WebhookEndpoint:
+    for key, value in changes.items():
+        if key != "enabled":
+            setattr(endpoint, key, value.strip() if key == "description" else value)
+    return endpoint
+
+
+def webhook_enabled_set(*, endpoint: WebhookEndpoint, enabled: bool) -> WebhookEndpoint:
+    """Turning an endpoint back on forgets why it was disabled and delivers
+    whatever waited in its outbox meanwhile."""
+    was_enabled = endpoint.enabled
+    endpoint.enabled = enabled
+    if enabled and not was_enabled:
+        endpoint.disabled_reason = WebhookEndpoint.DisabledReason.NONE
+        endpoint.failing_since = None
+        endpoint_id = endpoint.pk
+        transaction.on_commit(lambda: endpoints_dispatch(endpoint_ids=[endpoint_id]))
+    endpoint.save()
+    return endpoint
+
+
+def webhook_delete(*, endpoint: WebhookEndpoint) -> None:
+    endpoint.delete()
+
+
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """New secret; the old one keeps signing alongside it for 24 hours."""
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = timezone.now() + PREVIOUS_SECRET_GRACE
+    endpoint.secret = secret_generate()
+    endpoint.save(
+        update_fields=[
+            "secret",
+            "previous_secret",
+            "previous_secret_expires_at",
+            "updated_at",
+        ]
+    )
+    return endpoint
+
+
+def webhook_secrets_active(*, endpoint: WebhookEndpoint) -> list[str]:
+    active = [endpoint.secret]
+    if (
+        endpoint.previous_secret
+        and endpoint.previous_secret_expires_at
+        and endpoint.previous_secret_expires_at > timezone.now()
+    ):
+        active.append(endpoint.previous_secret)
+    return active
+
+
+# --- Sending ------------------------------------------------------------------
+
+
+def webhook_request_headers(
+    *, endpoint: WebhookEndpoint, message_id: str, body: str
+) -> dict[str, str]:
+    timestamp = int(time.time())
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(
+            secrets_active=webhook_secrets_active(endpoint=endpoint),
+            message_id=message_id,
+            timestamp=timestamp,
+            body=body,
+        ),
+    }
+
+
+def _attempt_record(
+    *, delivery: WebhookDelivery, headers: dict, body: str, result: SendResult
+) -> WebhookDeliveryAttempt:
+    return WebhookDeliveryAttempt.objects.create(
+        delivery=delivery,
+        endpoint_id=delivery.endpoint_id,
+        request_url=delivery.endpoint.url,
+        request_headers=headers,
+        request_body=body,
+        succeeded=result.ok,
+        response_status_code=result.status_code,
+        response_headers=result.response_headers,
+        response_body=result.response_body[:RESPONSE_BODY_SNIPPET_CHARS],
+        duration_ms=result.response_time_ms,
+        error=result.error or "",
+    )
+
+
+def retry_schedule() -> tuple[float, ...]:
+    return tuple(getattr(settings, "WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE))
+
+
+def retry_delay(*, failures: int, retry_after: float | None) -> float | None:
+    """Seconds until the next attempt after ``failures`` failed attempts, or
+    None when the schedule is exhausted. ``Retry-After`` wins when given."""
+    schedule = retry_schedule()
+    if failures > len(schedule):
+        return None
+    if retry_after is not None:
+        return min(retry_after, MAX_RETRY_AFTER_SECONDS)
+    # Jitter spreads the retries of a burst that failed together.
+    return schedule[failures - 1] * random.uniform(0.8, 1.2)
+
+
+def _endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> None:
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        enabled=False, disabled_reason=reason, updated_at=timezone.now()
+    )
+    logger.warning("Webhook endpoint %s disabled: %s", endpoint.pk, reason)
+
+
+def _outcome_record(*, delivery: WebhookDelivery, result: SendResult) -> None:
+    endpoint = delivery.endpoint
+    now = timezone.now()
+    delivery.attempt_count += 1
+    delivery.last_attempt_at = now
+    delivery.claimed_until = None
+    if result.ok:
+        delivery.status = WebhookDelivery.Status.SUCCEEDED
+        delivery.next_attempt_at = None
+        if endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+    elif result.status_code == 410:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+        _endpoint_disable(endpoint=endpoint, reason=WebhookEndpoint.DisabledReason.GONE)
+    else:
+        failing_for = getattr(
+            settings, "WEBHOOK_DISABLE_AFTER_FAILING_SECONDS", 3 * 86400
+        )
+        if endpoint.failing_since is None:
+            WebhookEndpoint.objects.filter(
+                pk=endpoint.pk, failing_since__isnull=True
+            ).update(failing_since=now)
+        elif (now - endpoint.failing_since).total_seconds() >= failing_for:
+            _endpoint_disable(
+                endpoint=endpoint, reason=WebhookEndpoint.DisabledReason.FAILING
+            )
+        delay = retry_delay(
+            failures=delivery.attempt_count, retry_after=result.retry_after_seconds
+        )
+        if delay is None:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+        else:
+            delivery.next_attempt_at = now + timedelta(seconds=delay)
+    delivery.save(
+        update_fields=[
+            "attempt_count",
+            "last_attempt_at",
+            "claimed_until",
+            "status",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
+
+
+def webhook_deliver(*, delivery_id: int) -> SendResult | None:
+    """Makes one attempt at a delivery and records it; None when there was
+    nothing to do (already delivered, or the endpoint is disabled)."""
+    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(
+        pk=delivery_id
+    )
+    if delivery.status != WebhookDelivery.Status.PENDING:
+        return None
+    if not delivery.endpoint.enabled:
+        WebhookDelivery.objects.filter(pk=delivery_id).update(claimed_until=None)
+        return None
+    body = delivery.event.body
+    headers = webhook_request_headers(
+        endpoint=delivery.endpoint, message_id=delivery.event.message_id, body=body
+    )
+    result = request_send(url=delivery.endpoint.url, headers=headers, body=body)
+    with transaction.atomic():
+        _attempt_record(delivery=delivery, headers=headers, body=body, result=result)
+        _outcome_record(delivery=delivery, result=result)
+    return result
+
+
+def _claim_seconds() -> float:
+    return float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10)) + 30
+
+
+def _delivery_claim(*, endpoint_id: int, skip_ids: list[int]) -> int | None:
+    """Takes the endpoint's oldest due delivery that nobody else holds."""
+    table = WebhookDelivery._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} SET claimed_until = %s
+            WHERE id = (
+                SELECT id FROM {table}
+                WHERE endpoint_id = %s AND status = 'pending'
+                  AND next_attempt_at <= %s
+                  AND (claimed_until IS NULL OR claimed_until < %s)
+                  AND NOT (id = ANY(%s))
+                ORDER BY next_attempt_at, id
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED
+            )
+            RETURNING id
+            """,
+            [
+                now + timedelta(seconds=_claim_seconds()),
+                endpoint_id,
+                now,
+                now,
+                skip_ids,
+            ],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _lane_acquire(*, endpoint_id: int) -> int | None:
+    lanes = int(getattr(settings, "WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT", 4))
+    with connection.cursor() as cursor:
+        for lane in range(lanes):
+            cursor.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)",
+                [ADVISORY_LOCK_NAMESPACE + lane, endpoint_id % 2**31],
+            )
+            if cursor.fetchone()[0]:
+                return lane
+    return None
+
+
+def _lane_release(*, endpoint_id: int, lane: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_unlock(%s, %s)",
+            [ADVISORY_LOCK_NAMESPACE + lane, endpoint_id % 2**31],
+        )
+
+
+def _due_exists(*, endpoint_id: int, skip_ids: list[int]) -> bool:
+    now = timezone.now()
+    return (
+        WebhookDelivery.objects.filter(
+            endpoint_id=endpoint_id,
+            endpoint__enabled=True,
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lte=now,
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .exclude(pk__in=skip_ids)
+        .exists()
+    )
+
+
+def webhook_endpoint_drain(*, endpoint_id: int, time_budget_seconds: float = 60) -> int:
+    """Delivers the endpoint's due deliveries one after another, in one of its
+    lanes; returns how many attempts were made.
+
+    Returns at once when all lanes are busy: their holders pick the new rows
+    up. Each delivery is attempted at most once per call (failures wait for
+    their retry time and the sweep). When the budget runs out, or a row
+    arrived just as the lane was let go, another drain is queued.
+    """
+    lane = _lane_acquire(endpoint_id=endpoint_id)
+    if lane is None:
+        return 0
+    attempted: list[int] = []
+    deadline = time.monotonic() + time_budget_seconds
+    try:
+        while time.monotonic() < deadline:
+            delivery_id = _delivery_claim(endpoint_id=endpoint_id, skip_ids=attempted)
+            if delivery_id is None:
+                break
+            attempted.append(delivery_id)
+            if webhook_deliver(delivery_id=delivery_id) is None:
+                break
+    finally:
+        _lane_release(endpoint_id=endpoint_id, lane=lane)
+    if _due_exists(endpoint_id=endpoint_id, skip_ids=attempted):
+        endpoints_dispatch(endpoint_ids=[endpoint_id])
+    return len(attempted)
+
+
+def webhook_sweep() -> int:
+    """Dispatches every endpoint with due, unclaimed deliveries: retries whose
+    time has come, and rows whose dispatch was lost (broker down at commit,
+    worker killed mid-delivery). Returns the number of endpoints dispatched."""
+    now = timezone.now()
+    endpoint_ids = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lte=now,
+            endpoint__enabled=True,
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .values_list("endpoint_id", flat=True)
+        .distinct()
+    )
+    if endpoint_ids:
+        endpoints_dispatch(endpoint_ids=endpoint_ids)
+    return len(endpoint_ids)
+
+
+def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Queues the same message (same ``webhook-id``) again as a new delivery."""
+    if not delivery.endpoint.enabled:
+        raise ValidationError("This endpoint is disabled. Enable it to redeliver.")
+    redelivery = WebhookDelivery.objects.create(
+        endpoint=delivery.endpoint,
+        event=delivery.event,
+        next_attempt_at=timezone.now(),
+    )
+    endpoint_id = delivery.endpoint_id
+    transaction.on_commit(lambda: endpoints_dispatch(endpoint_ids=[endpoint_id]))
+    return redelivery
+
+
+def webhook_deliveries_prune() -> int:
+    """Deletes deliveries, attempts and events older than the retention."""
+    days = int(getattr(settings, "WEBHOOK_LOG_RETENTION_DAYS", 14))
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted_attempts, _ = WebhookDeliveryAttempt.objects.filter(
+        created_at__lt=cutoff
+    ).delete()
+    WebhookDelivery.objects.filter(created_at__lt=cutoff).delete()
+    WebhookEvent.objects.filter(created_at__lt=cutoff, deliveries__isnull=True).delete()
+    return deleted_attempts
+
+
+# --- The Test button ------------------------------------------------------------
+
+
+def _test_delivery_create(
+    *, endpoint: WebhookEndpoint
+) -> tuple[WebhookDelivery, dict, str]:
+    message_id = message_id_new()
+    body = event_body_build(
+        message_id=message_id,
+        event_type=WEBHOOK_TEST,
+        data={"webhook_id": endpoint.pk, "message": "This is a test event."},
+    )
+    event = WebhookEvent.objects.create(
+        message_id=message_id, type=WEBHOOK_TEST, body=body
+    )
+    # Test sends are attempted once, right now: no outbox, no retries.
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, next_attempt_at=None
+    )
+    headers = webhook_request_headers(
+        endpoint=endpoint, message_id=message_id, body=body
+    )
+    return delivery, headers, body
+
+
+def _test_outcome_record(
+    *, delivery: WebhookDelivery, headers: dict, body: str, result: SendResult
+) -> None:
+    with transaction.atomic():
+        _attempt_record(delivery=delivery, headers=headers, body=body, result=result)
+        delivery.attempt_count = 1
+        delivery.last_attempt_at = timezone.now()
+        delivery.status = (
+            WebhookDelivery.Status.SUCCEEDED
+            if result.ok
+            else WebhookDelivery.Status.FAILED
+        )
+        delivery.save(
+            update_fields=["attempt_count", "last_attempt_at", "status", "updated_at"]
+        )
+
+
+async def webhook_test_send(*, endpoint: WebhookEndpoint) -> SendResult:
+    """Sends a ``webhook.test`` event now and logs it. Async so that waiting
+    up to the timeout on a slow receiver holds no server thread."""
+    delivery, headers, body = await sync_to_async(_test_delivery_create)(
+        endpoint=endpoint
+    )
+    result = await request_send_async(url=endpoint.url, headers=headers, body=body)
+    await sync_to_async(_test_outcome_record)(
+        delivery=delivery, headers=headers, body=body, result=result
+    )
+    return result

@@ -263,6 +263,12 @@ def command_run() -> int:
             f"Product Importer is up: http://{shown_host}:{port}/ "
             "(Ctrl-C stops everything)"
         )
+        if os.environ.get("DJANGO_SUPERUSER_USERNAME"):
+            login_hint = f"as {os.environ['DJANGO_SUPERUSER_USERNAME']} with "
+            login_hint += "DJANGO_SUPERUSER_PASSWORD"
+        else:
+            login_hint = "as admin; the password is in var/admin-password.txt"
+        log(f"Log in {login_hint}")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         log("a process exited; stopping the others")

@@ -17,10 +17,9 @@ def test_event_is_delivered_signed_after_commit(
     endpoint = WebhookEndpointFactory(url=receiver.url, events=["product.updated"])
 
     # when
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            event_record(event_type="product.updated", data={"id": 7, "sku": "ABC-1"})
-            assert receiver.received == []
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        event_record(event_type="product.updated", data={"id": 7, "sku": "ABC-1"})
+        assert receiver.received == []
 
     # then
     assert len(receiver.received) == 1
@@ -38,10 +37,13 @@ def test_event_in_rolled_back_transaction_announces_nothing(
 ):
     WebhookEndpointFactory(url=receiver.url)
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            event_record(event_type="product.created", data={"id": 1})
-            raise RuntimeError("the product write failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        event_record(event_type="product.created", data={"id": 1})
+        raise RuntimeError("the product write failed")
 
     assert callbacks == []
     assert receiver.received == []

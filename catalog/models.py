@@ -14,8 +14,8 @@ class Product(models.Model):
     name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True, default="")
     description = models.TextField(blank=True, default="")
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["id"]
@@ -45,6 +45,15 @@ class Product(models.Model):
             ),
             models.Index(fields=["name", "id"], name="catalog_product_name_id"),
             models.Index(fields=["active", "id"], name="catalog_product_active_id"),
+            # Sorting by a timestamp needs the id as tie-breaker: an import
+            # stamps all of its rows with one transaction time, and a page
+            # must never sort a whole import to pick 50 rows.
+            models.Index(
+                fields=["created_at", "id"], name="catalog_product_created_id"
+            ),
+            models.Index(
+                fields=["updated_at", "id"], name="catalog_product_updated_id"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,9 @@ after that transaction commits.
 """
 
 import json
+import logging
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +23,8 @@ PRODUCTS_BULK_DELETED = "products.bulk_deleted"
 IMPORT_COMPLETED = "import.completed"
 IMPORT_FAILED = "import.failed"
 WEBHOOK_TEST = "webhook.test"
+
+logger = logging.getLogger(__name__)
 
 # What an endpoint can subscribe to, in the order the UI lists them.
 EVENT_TYPES: tuple[str, ...] = (
@@ -80,26 +85,58 @@ def event_record(*, event_type: str, data: dict[str, Any]) -> None:
     transaction.on_commit(lambda: endpoints_dispatch(endpoint_ids=endpoint_ids))
 
 
+# After a failed dispatch the broker is presumed down for this long: changes
+# made meanwhile skip the attempt (the sweep delivers them), so an outage costs
+# one request a few milliseconds instead of every request several seconds.
+DISPATCH_PAUSE_SECONDS = 10.0
+_dispatch_state: dict[str, Any] = {"paused_until": 0.0, "pools": {}}
+_dispatch_lock = threading.Lock()
+
+
+def _dispatch_pool():
+    """A broker connection pool that fails at once instead of retrying: the
+    outbox row is safe in the database, so waiting for the broker gains
+    nothing."""
+    from config.celery import app
+
+    url = app.conf.broker_write_url or app.conf.broker_url
+    with _dispatch_lock:
+        pool = _dispatch_state["pools"].get(url)
+        if pool is None:
+            options = {**(app.conf.broker_transport_options or {}), "max_retries": 0}
+            pool = app.connection_for_write(url=url, transport_options=options).Pool(
+                limit=32
+            )
+            _dispatch_state["pools"][url] = pool
+    return pool
+
+
 def endpoints_dispatch(*, endpoint_ids: list[int]) -> None:
     """Asks the webhook workers to drain these endpoints' outboxes.
 
     Runs after the commit, inside whatever request made the change, so it must
-    never raise: if the broker is unreachable the rows stay in the outbox and
-    the periodic sweep dispatches them once it is back.
+    never raise or wait: if the broker is unreachable the rows stay in the
+    outbox and the periodic sweep dispatches them once it is back.
     """
     from webhooks.tasks import webhook_endpoint_drain_task
 
-    for endpoint_id in endpoint_ids:
-        try:
-            webhook_endpoint_drain_task.apply_async(
-                kwargs={"endpoint_id": endpoint_id}, retry=False
-            )
-        except Exception:
-            import logging
-
-            logging.getLogger(__name__).warning(
-                "Could not dispatch webhook endpoint %s; the sweep will retry.",
-                endpoint_id,
-                exc_info=True,
-            )
-            return
+    if webhook_endpoint_drain_task.app.conf.task_always_eager:
+        for endpoint_id in endpoint_ids:
+            webhook_endpoint_drain_task.apply_async(kwargs={"endpoint_id": endpoint_id})
+        return
+    if time.monotonic() < _dispatch_state["paused_until"]:
+        return
+    try:
+        with _dispatch_pool().acquire(block=True, timeout=1) as broker:
+            for endpoint_id in endpoint_ids:
+                webhook_endpoint_drain_task.apply_async(
+                    kwargs={"endpoint_id": endpoint_id}, retry=False, connection=broker
+                )
+    except Exception:
+        _dispatch_state["paused_until"] = time.monotonic() + DISPATCH_PAUSE_SECONDS
+        logger.warning(
+            "Could not dispatch webhooks for endpoints %s; the sweep will deliver "
+            "them.",
+            endpoint_ids,
+            exc_info=True,
+        )

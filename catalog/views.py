@@ -131,10 +131,14 @@ def _list_context(request: HttpRequest) -> dict:
     }
 
 
-def _toast_trigger(text: str, kind: str = "success", **events) -> dict:
-    return {
-        "HX-Trigger": json.dumps({"showToast": {"text": text, "kind": kind}, **events})
-    }
+def _with_toast(
+    response: HttpResponse, text: str, kind: str = "success", **events
+) -> HttpResponse:
+    """Asks the page for a toast (and other client events) via HX-Trigger."""
+    response["HX-Trigger"] = json.dumps(
+        {"showToast": {"text": text, "kind": kind}, **events}
+    )
+    return response
 
 
 @require_GET
@@ -165,14 +169,12 @@ def product_create_view(request: HttpRequest) -> HttpResponse:
                 "catalog/_product_create_form.html",
                 {"form": ProductForm(initial={"active": True})},
             )
-            response.headers.update(
-                _toast_trigger(
-                    f"Product {product.sku} created.",
-                    productsChanged=True,
-                    productCreated=True,
-                )
+            return _with_toast(
+                response,
+                f"Product {product.sku} created.",
+                productsChanged=True,
+                productCreated=True,
             )
-            return response
     return render(request, "catalog/_product_create_form.html", {"form": form})
 
 
@@ -209,8 +211,7 @@ def product_edit_row(request: HttpRequest, product_id: int) -> HttpResponse:
             response = render(
                 request, "catalog/_product_row.html", {"product": product}
             )
-            response.headers.update(_toast_trigger(f"Product {product.sku} saved."))
-            return response
+            return _with_toast(response, f"Product {product.sku} saved.")
     return render(
         request, "catalog/_product_edit_row.html", {"product": product, "form": form}
     )
@@ -223,7 +224,12 @@ def product_active_toggle(request: HttpRequest, product_id: int) -> HttpResponse
     product = product_update(product=product, active=active)
     response = render(request, "catalog/_product_row.html", {"product": product})
     state = "activated" if active else "deactivated"
-    response.headers.update(_toast_trigger(f"Product {product.sku} {state}."))
+    return _with_toast(response, f"Product {product.sku} {state}.")
+
+
+def _no_swap() -> HttpResponse:
+    response = HttpResponse(status=200)
+    response["HX-Reswap"] = "none"
     return response
 
 
@@ -232,49 +238,35 @@ def product_delete_view(request: HttpRequest, product_id: int) -> HttpResponse:
     product = get_object_or_404(Product, id=product_id)
     sku = product.sku
     product_delete(product=product)
-    response = HttpResponse(status=200)
-    response.headers.update(
-        _toast_trigger(f"Product {sku} deleted.", productsChanged=True)
-    )
-    response["HX-Reswap"] = "none"
-    return response
+    return _with_toast(_no_swap(), f"Product {sku} deleted.", productsChanged=True)
 
 
 @require_POST
 def product_bulk_action(request: HttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
     action = request.POST.get("action")
-    response = HttpResponse(status=200)
-    response["HX-Reswap"] = "none"
     if not ids or action not in ("activate", "deactivate", "delete"):
-        response.headers.update(_toast_trigger("Select products first.", "error"))
-        return response
+        return _with_toast(_no_swap(), "Select products first.", "error")
     if action == "delete":
         done = product_bulk_delete(ids=ids)
-        text = f"Deleted {done:,} product{'s' if done != 1 else ''}."
+        verb = "Deleted"
     else:
         done = product_bulk_set_active(ids=ids, active=action == "activate")
-        text = f"{'Activated' if action == 'activate' else 'Deactivated'} {done:,} "
-        text += f"product{'s' if done != 1 else ''}."
-    response.headers.update(_toast_trigger(text, productsChanged=True))
-    return response
+        verb = "Activated" if action == "activate" else "Deactivated"
+    text = f"{verb} {done:,} product{'' if done == 1 else 's'}."
+    return _with_toast(_no_swap(), text, productsChanged=True)
 
 
 @require_POST
 def product_delete_all_view(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(status=200)
-    response["HX-Reswap"] = "none"
     try:
         deleted = product_delete_all()
     except CatalogWriteLockBusy:
-        response.headers.update(
-            _toast_trigger(
-                "An import is running. Delete all is refused until it finishes.",
-                "error",
-            )
+        return _with_toast(
+            _no_swap(),
+            "An import is running. Delete all is refused until it finishes.",
+            "error",
         )
-        return response
-    response.headers.update(
-        _toast_trigger(f"Deleted all {deleted:,} products.", productsChanged=True)
+    return _with_toast(
+        _no_swap(), f"Deleted all {deleted:,} products.", productsChanged=True
     )
-    return response

@@ -139,6 +139,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "webhooks.tasks.webhook_deliveries_prune_task",
         "schedule": 3600.0,
     },
+    # Re-queues imports whose worker died (see imports/services.py).
+    "imports-recover": {
+        "task": "imports.tasks.import_jobs_recover",
+        "schedule": env.float("IMPORT_RECOVER_INTERVAL_SECONDS", default=30.0),
+    },
 }
 
 # --- Auth -------------------------------------------------------------------
@@ -189,6 +194,19 @@ if env("AWS_STORAGE_BUCKET_NAME", default=""):
 
 # Uploads larger than this many bytes are refused with 413.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=1024**3)
+# Rows per upsert statement: smaller batches move the progress bar more often.
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=50_000)
+# Progress goes to Redis this often; the job row is written this often.
+IMPORT_PROGRESS_INTERVAL_SECONDS = env.float(
+    "IMPORT_PROGRESS_INTERVAL_SECONDS", default=0.4
+)
+IMPORT_JOB_SAVE_INTERVAL_SECONDS = env.float(
+    "IMPORT_JOB_SAVE_INTERVAL_SECONDS", default=4.0
+)
+# A job still pending after this long (its queue message lost, e.g. Redis was
+# flushed) is queued again by the recovery task; processing jobs whose worker
+# died are queued again at once.
+IMPORT_STALE_PENDING_SECONDS = env.int("IMPORT_STALE_PENDING_SECONDS", default=600)
 # Django holds small uploads in memory up to this size, then spools to disk.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -10,6 +10,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 
 import certifi
 import httpx
@@ -37,6 +38,20 @@ class SendResult:
     response_body: str = ""
     response_headers: dict = field(default_factory=dict)
     retry_after_seconds: float | None = None
+
+    @property
+    def summary(self) -> str:
+        """What the UI shows: ``200 OK · 84 ms`` or the error."""
+        if self.status_code is None:
+            return self.error or "No response"
+        try:
+            phrase = HTTPStatus(self.status_code).phrase
+        except ValueError:
+            phrase = ""
+        return (
+            f"{self.status_code} {phrase}".strip()
+            + f" · {self.response_time_ms:.0f} ms"
+        )
 
 
 def timeout_seconds() -> float:
@@ -79,8 +94,11 @@ def _error_describe(error: Exception, timeout: float) -> str:
     if isinstance(error, httpx.TimeoutException):
         return f"Timed out after {timeout:g} s"
     message = str(error)
-    if "refused" in message.lower():
-        return "Connection refused"
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+            return "Connection refused"
+        cause = cause.__cause__ or cause.__context__
     if isinstance(error, httpx.ConnectError):
         return f"Could not connect: {message}"
     return f"{type(error).__name__}: {message}" if message else type(error).__name__

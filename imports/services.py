@@ -49,11 +49,7 @@ from imports.pipeline.reader import (
     RejectedRow,
     product_csv_open,
 )
-from imports.pipeline.staging import (
-    staging_rows_copy,
-    staging_table_create,
-    staging_table_truncate,
-)
+from imports.pipeline.staging import staging_rows_copy, staging_table_create
 from imports.selectors import import_job_lock_holder, import_job_payload
 from webhooks.events import event_record
 
@@ -349,19 +345,21 @@ def _file_stage(*, job, reporter, cursor, report) -> _StagedFile:
     encoding = None
     while True:
         try:
-            return _file_stage_as(
-                job=job,
-                reporter=reporter,
-                cursor=cursor,
-                report=report,
-                encoding=encoding,
-            )
+            # A savepoint: an interrupted COPY aborts it, not the transaction.
+            with transaction.atomic():
+                return _file_stage_as(
+                    job=job,
+                    reporter=reporter,
+                    cursor=cursor,
+                    report=report,
+                    encoding=encoding,
+                )
         except NotUtf8Error:
             if encoding is not None:
                 raise
-            # Rows staged so far were read as UTF-8; start over as cp1252.
+            # Rows staged so far were read as UTF-8 and are rolled back with
+            # the savepoint; start over as cp1252.
             encoding = "cp1252"
-            staging_table_truncate(cursor=cursor)
 
 
 def _file_stage_as(*, job, reporter, cursor, report, encoding) -> _StagedFile:

@@ -19,7 +19,8 @@ _UPSERT = """
 WITH upserted AS (
     INSERT INTO catalog_product AS product
         (sku, name, description, active, created_at, updated_at)
-    SELECT sku, name, description, COALESCE(active, true), now(), now()
+    SELECT sku, name, description, COALESCE(active, true),
+           statement_timestamp(), statement_timestamp()
     FROM {merge_table}
     WHERE n > %(after)s AND n <= %(upto)s {active_filter}
     ON CONFLICT (lower(sku)) DO UPDATE SET

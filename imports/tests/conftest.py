@@ -20,3 +20,21 @@ def run_import(db):
         return job
 
     return run
+
+
+@pytest.fixture
+def run_import_committed(transactional_db):
+    """Like ``run_import`` for tests whose data must be committed."""
+
+    def run(content: bytes, *, filename: str = "products.csv", user=None):
+        job = import_job_create(
+            file=ContentFile(content, name=filename),
+            filename=filename,
+            user=user,
+            enqueue=False,
+        )
+        import_job_run(job_id=job.pk)
+        job.refresh_from_db()
+        return job
+
+    return run

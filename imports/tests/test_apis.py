@@ -48,7 +48,28 @@ def test_job_object_has_every_documented_field(upload, api_client):
 
     body = api_client.get(f"/api/imports/{job_id}/").json()
 
-    for field in ["id", "status", "phase", "message", "progress", "total_records", "processed_records", "created_count", "updated_count", "unchanged_count", "invalid_count", "error_message", "warnings", "filename", "created_at", "started_at", "finished_at", "status_url", "events_url", "errors_url"]:
+    for field in [
+        "id",
+        "status",
+        "phase",
+        "message",
+        "progress",
+        "total_records",
+        "processed_records",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "invalid_count",
+        "error_message",
+        "warnings",
+        "filename",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "status_url",
+        "events_url",
+        "errors_url",
+    ]:
         assert field in body, field
     assert body["progress"] == 100
     assert body["total_records"] == 3

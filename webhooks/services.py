@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
@@ -17,6 +18,7 @@ from django.utils import timezone
 from webhooks.events import (
     EVENT_TYPES,
     WEBHOOK_TEST,
+    drain_queued_key,
     endpoints_dispatch,
     event_body_build,
     message_id_new,
@@ -386,7 +388,12 @@ def webhook_endpoint_drain(*, endpoint_id: int, time_budget_seconds: float = 60)
     """
     lane = _lane_acquire(endpoint_id=endpoint_id)
     if lane is None:
+        # The "drain queued" mark stays: the lanes' holders take the new rows,
+        # and clear the mark when they finish.
         return 0
+    # From here on, a new commit queues another drain (see endpoints_dispatch),
+    # which may take another lane.
+    cache.delete(drain_queued_key(endpoint_id))
     attempted: list[int] = []
     deadline = time.monotonic() + time_budget_seconds
     try:
@@ -399,6 +406,9 @@ def webhook_endpoint_drain(*, endpoint_id: int, time_budget_seconds: float = 60)
                 break
     finally:
         _lane_release(endpoint_id=endpoint_id, lane=lane)
+    # Clear the mark before looking again: a commit that found it set has its
+    # rows visible to the check below; a later one queues its own drain.
+    cache.delete(drain_queued_key(endpoint_id))
     if _due_exists(endpoint_id=endpoint_id, skip_ids=attempted):
         endpoints_dispatch(endpoint_ids=[endpoint_id])
     return len(attempted)

@@ -233,7 +233,11 @@ def main() -> int:
         raise SystemExit(f"{path} not found (make sample ROWS=500000 writes it)")
 
     django_setup()
+    import logging
+
     import httpx
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token

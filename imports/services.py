@@ -308,9 +308,18 @@ class _ErrorReport:
             os.unlink(self.file.name)
 
 
+def _connection_check_enable() -> None:
+    """Makes the server abort this session's statement soon after the worker
+    dies (PostgreSQL ≥ 14), so its locks are free for the retry at once."""
+    with contextlib.suppress(Exception), connection.cursor() as cursor:
+        cursor.execute("SET client_connection_check_interval = '1s'")
+
+
 def _pipeline_run(*, job: ImportJob, reporter: ProgressReporter) -> None:
     """Parse → stage → deduplicate → upsert, all in one transaction."""
     connection.ensure_connection()
+    if connection.get_autocommit():
+        _connection_check_enable()
     report = _ErrorReport()
     try:
         with transaction.atomic():

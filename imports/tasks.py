@@ -30,3 +30,6 @@ def _imports_recover_on_worker_start(sender=None, **kwargs) -> None:
         queues = set()
     if not queues or "imports" in queues:
         import_jobs_recover.delay()
+        # Once more when the dead worker's database session is surely gone
+        # (beat repeats it every IMPORT_RECOVER_INTERVAL_SECONDS anyway).
+        import_jobs_recover.apply_async(countdown=15)

@@ -324,3 +324,39 @@ def test_catalog_lock_is_free_after_an_import(run_import):
     run_import(b"sku\nA-1\n")
     with catalog_write_lock(wait=False):
         pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_a_waiting_import_stops_it_without_changes():
+    import threading
+
+    from django.core.files.base import ContentFile
+
+    from catalog.locks import CATALOG_WRITE_LOCK_KEY
+    from imports.pipeline.progress import side_connection_open
+    from imports.services import import_job_create, import_job_run
+
+    job = import_job_create(
+        file=ContentFile(b"sku\nA-1\n", name="p.csv"), filename="p.csv", enqueue=False
+    )
+    holder = side_connection_open()
+    holder.execute("SELECT pg_advisory_lock(%s)", [CATALOG_WRITE_LOCK_KEY])
+
+    def cancel():
+        try:
+            import_job_cancel(job=ImportJob(pk=job.pk))
+        finally:
+            connection.close()
+
+    def cancel_when_waiting(state):
+        if state["phase"] == "waiting" and state["message"].startswith("Waiting"):
+            threading.Thread(target=cancel).start()
+
+    try:
+        finished = import_job_run(job_id=job.pk, on_publish=cancel_when_waiting)
+    finally:
+        holder.close()
+
+    assert finished.status == ImportJob.Status.CANCELLED
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.CANCELLED
+    assert not Product.objects.exists()

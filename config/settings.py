@@ -88,6 +88,16 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Under ASGI each request runs in a thread of its own, so persistent
+# connections are never reused; a psycopg pool per process saves the connect
+# (and the new backend's catalog warm-up) on every request.
+if env.bool("DATABASE_POOL", default=False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=8),
+        "timeout": 10,
+    }
 # Several test runs may share one server (e.g. parallel checkouts): each can
 # choose its own throwaway test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
@@ -229,6 +239,9 @@ WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=14)
 WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = env.int(
     "WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT", default=4
 )
+# A worker consuming only the webhooks queue lowers its CPU priority by this
+# much, so that deliveries never compete with web requests (0 turns it off).
+WEBHOOK_WORKER_NICE = env.int("WEBHOOK_WORKER_NICE", default=10)
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -25,10 +25,6 @@ def staging_table_create(*, cursor) -> None:
     )
 
 
-def staging_table_truncate(*, cursor) -> None:
-    cursor.execute(f"TRUNCATE {STAGING_TABLE}")
-
-
 def staging_rows_copy(
     *,
     cursor,

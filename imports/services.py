@@ -239,7 +239,26 @@ def _job_start(job: ImportJob) -> None:
     job.warnings = []
     job.started_at = timezone.now()
     job.attempts += 1
-    job.save()
+    # Not cancel_requested: a cancel arriving right now must not be lost.
+    job.save(
+        update_fields=[
+            "status",
+            "phase",
+            "message",
+            "progress",
+            "total_records",
+            "processed_records",
+            "created_count",
+            "updated_count",
+            "unchanged_count",
+            "invalid_count",
+            "error_message",
+            "warnings",
+            "started_at",
+            "attempts",
+            "updated_at",
+        ]
+    )
 
 
 def _catalog_lock_wait(

@@ -1,6 +1,7 @@
 """The ASGI upload size guard, driven with raw ASGI messages."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from imports.asgi import UploadSizeLimitMiddleware
 
@@ -31,7 +32,9 @@ def _call(app, *, path, headers, chunks):
         sent.append(message)
 
     scope = {"type": "http", "path": path, "headers": headers, "method": "POST"}
-    asyncio.run(app(inner)(scope, receive, send))
+    # A thread of its own: Playwright's loop may be running in this one.
+    with ThreadPoolExecutor(1) as executor:
+        executor.submit(asyncio.run, app(inner)(scope, receive, send)).result()
     statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
     return statuses, bool(called)
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -45,7 +46,9 @@ def run_async(scenario):
         finally:
             await sync_to_async(connections.close_all)()
 
-    return asyncio.run(wrapped())
+    # A thread of its own: Playwright's loop may be running in this one.
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, wrapped()).result()
 
 
 def _job_pending() -> ImportJob:

@@ -60,6 +60,7 @@ JOB_LOCK_CLASS = 0x696D70  # "imp"
 # Share of the progress bar each phase covers (parsing is the cheap part).
 PARSE_SHARE, VALIDATE_SHARE = 20, 5
 WAIT_POLL_SECONDS = 0.5
+QUEUED_MESSAGE = "Waiting for a worker to start the import"
 
 
 class ImportCancelled(Exception):
@@ -89,7 +90,7 @@ def import_job_create(
         filename=filename,
         file_size=file.size or 0,
         created_by=user if user is not None and user.is_authenticated else None,
-        message="Queued",
+        message=QUEUED_MESSAGE,
     )
     job.file.save(filename, file, save=False)
     with transaction.atomic():
@@ -127,7 +128,7 @@ def import_job_retry(*, job: ImportJob, user=None) -> ImportJob:
             file_size=job.file_size,
             created_by=user if user is not None and user.is_authenticated else None,
             retry_of=job,
-            message="Queued",
+            message=QUEUED_MESSAGE,
         )
         import_job_enqueue(job_id=retry.pk)
     return retry

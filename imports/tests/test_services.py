@@ -360,3 +360,38 @@ def test_cancelling_a_waiting_import_stops_it_without_changes():
     assert finished.status == ImportJob.Status.CANCELLED
     assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.CANCELLED
     assert not Product.objects.exists()
+
+
+@pytest.fixture
+def recorded_events(monkeypatch):
+    """Events the import announces, and whether each came inside a transaction."""
+    events = []
+
+    def record(*, event_type, data):
+        events.append((event_type, data, connection.in_atomic_block))
+
+    monkeypatch.setattr("imports.services.event_record", record)
+    return events
+
+
+def test_completed_import_records_one_event_with_the_summary(
+    run_import, recorded_events
+):
+    job = run_import(b"sku\nA-1\nA-2\n,x\n")
+
+    assert len(recorded_events) == 1
+    event_type, data, in_transaction = recorded_events[0]
+    assert event_type == "import.completed"
+    assert in_transaction
+    assert data["id"] == job.pk
+    assert (data["created_count"], data["invalid_count"]) == (2, 1)
+    assert data["status"] == "completed"
+
+
+def test_failed_import_records_one_failed_event(run_import, recorded_events):
+    job = run_import(b"code\n1\n")
+
+    assert [(kind, data["id"]) for kind, data, _ in recorded_events] == [
+        ("import.failed", job.pk)
+    ]
+    assert "sku" in recorded_events[0][1]["error_message"]

@@ -26,6 +26,7 @@ from catalog.serializers import (
     ProductFilterSerializer,
     ProductListQuerySerializer,
     ProductSerializer,
+    product_representation,
 )
 from catalog.services import (
     product_create,
@@ -98,7 +99,7 @@ class ProductListCreateApi(APIView):
                 "count": count,
                 "next": next_url,
                 "previous": previous_url,
-                "results": ProductSerializer(products, many=True).data,
+                "results": [product_representation(row) for row in products],
             }
         )
 

@@ -496,3 +496,14 @@ def test_openapi_schema_documents_the_products_api(api_client):
         "page",
         "page_size",
     } <= parameters
+
+
+def test_list_results_match_the_product_serializer_exactly(api_client):
+    from catalog.serializers import ProductSerializer
+
+    product = ProductFactory(description="x" * 50)
+
+    listed = api_client.get(LIST_URL).json()["results"][0]
+
+    assert listed == api_client.get(detail_url(product.id)).json()
+    assert listed == dict(ProductSerializer(product).data)

@@ -205,7 +205,7 @@ if env("AWS_STORAGE_BUCKET_NAME", default=""):
 # Uploads larger than this many bytes are refused with 413.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=1024**3)
 # Rows per upsert statement: smaller batches move the progress bar more often.
-IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=50_000)
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=20_000)
 # Progress goes to Redis this often; the job row is written this often.
 IMPORT_PROGRESS_INTERVAL_SECONDS = env.float(
     "IMPORT_PROGRESS_INTERVAL_SECONDS", default=0.4
@@ -242,6 +242,11 @@ WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = env.int(
 # A worker consuming only the webhooks queue lowers its CPU priority by this
 # much, so that deliveries never compete with web requests (0 turns it off).
 WEBHOOK_WORKER_NICE = env.int("WEBHOOK_WORKER_NICE", default=10)
+# Deliveries start this long after the change commits, so that one worker task
+# carries a burst of changes instead of one task per change.
+WEBHOOK_DISPATCH_DELAY_SECONDS = env.float(
+    "WEBHOOK_DISPATCH_DELAY_SECONDS", default=1.0
+)
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -37,6 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.2
@@ -188,7 +189,7 @@ def state_reset(*, products: int) -> tuple[str, list[int]]:
 class Stack:
     """uvicorn + the webhooks threads worker + beat, as `make run` starts them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, worker_conn_max_age: int) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.scratch = tempfile.mkdtemp(prefix="bench-webhooks-")
@@ -217,8 +218,14 @@ class Stack:
                 "-s", f"{self.scratch}/celerybeat-schedule",
             ],
         ]  # fmt: skip
+        worker_env = {**env, "CONN_MAX_AGE": str(worker_conn_max_age)}
         self.processes = [
-            subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=worker_env if "worker" in command else env,
+                start_new_session=True,
+            )
             for command in commands
         ]
         self._wait_ready()
@@ -240,6 +247,17 @@ class Stack:
         if not (web_up and worker_up):
             self.stop()
             raise RuntimeError("the web server or the webhooks worker did not start")
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by the web server and by the webhooks worker."""
+        used = {}
+        for name, process in zip(("web", "worker"), self.processes, strict=False):
+            parent = psutil.Process(process.pid)
+            times = [parent.cpu_times()] + [
+                child.cpu_times() for child in parent.children(recursive=True)
+            ]
+            used[name] = sum(t.user + t.system for t in times)
+        return used
 
     def stop(self) -> None:
         for process in self.processes:
@@ -284,6 +302,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=1000)
     parser.add_argument("--delivery-timeout", type=float, default=600)
+    parser.add_argument(
+        "--worker-conn-max-age",
+        type=int,
+        default=0,
+        help="CONN_MAX_AGE for the webhooks worker (0, as `make run`, reconnects "
+        "to PostgreSQL for every task)",
+    )
     args = parser.parse_args()
     for name in ("DATABASE_URL", "REDIS_URL"):
         if not os.environ.get(name):
@@ -304,7 +329,7 @@ def main() -> int:
     ]
     fast.start(secret=endpoints[0].secret)
     slow.start(secret=endpoints[1].secret)
-    stack = Stack()
+    stack = Stack(worker_conn_max_age=args.worker_conn_max_age)
     try:
         updates_run(
             base_url=stack.url, token=token, product_ids=product_ids[:50], label="warm"
@@ -312,6 +337,7 @@ def main() -> int:
         baseline = updates_run(
             base_url=stack.url, token=token, product_ids=product_ids, label="plain"
         )
+        cpu_baseline = stack.cpu_seconds()
         for endpoint in endpoints:
             webhook_enabled_set(endpoint=endpoint, enabled=True)
         started = time.time()
@@ -323,6 +349,7 @@ def main() -> int:
         while fast.valid < args.updates and time.time() < deadline:
             time.sleep(0.05)
         arrived = fast.valid
+        cpu_hooked = stack.cpu_seconds()
         last_arrival = fast.last_arrival or started
         slow_arrived = slow.valid
     finally:
@@ -359,6 +386,13 @@ def main() -> int:
     print(
         f"slow endpoint meanwhile: {slow_arrived} deliveries "
         f"({SLOW_SECONDS:g} s each, at most 4 at a time)"
+    )
+    print(
+        "CPU seconds during the run with endpoints: "
+        + ", ".join(
+            f"{name} {cpu_hooked[name] - cpu_baseline[name]:.1f} s"
+            for name in cpu_hooked
+        )
     )
     return 0 if arrived == args.updates else 1
 

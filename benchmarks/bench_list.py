@@ -166,6 +166,8 @@ class Server:
                 str(self.port),
                 "--workers",
                 str(workers),
+                "--http",
+                "benchmarks.uvicorn_nodelay:H11NoDelayProtocol",
                 "--no-access-log",
                 "--log-level",
                 "warning",
@@ -294,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, required=True)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=25, help="per client")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reload", action="store_true", help="load even if present")
     args = parser.parse_args(argv)
 

@@ -8,6 +8,7 @@ index-only scan, cheap even at a deep OFFSET) and rows second.
 
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
@@ -36,6 +37,8 @@ DEFAULT_ORDER: list[OrderBy] = [F("id").asc()]
 
 CATALOG_VERSION_KEY = "catalog:version"
 COUNT_CACHE_DEFAULT_SECONDS = 300
+# How long a request waits for another one counting the same filters.
+COUNT_SINGLE_FLIGHT_SECONDS = 5
 EXPORT_CHUNK_ROWS = 2000
 
 
@@ -163,9 +166,23 @@ def product_count(*, filters: ProductFilters) -> int:
         return product_filter(filters=filters).count()
     key = product_count_cache_key(filters=filters)
     count = cache.get(key)
-    if count is None:
+    if count is not None:
+        return count
+    # One request counts; others asking for the same filters meanwhile wait
+    # for its result instead of running the same COUNT side by side.
+    computing_key = f"{key}:computing"
+    if not cache.add(computing_key, 1, COUNT_SINGLE_FLIGHT_SECONDS):
+        deadline = time.monotonic() + COUNT_SINGLE_FLIGHT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+            count = cache.get(key)
+            if count is not None:
+                return count
+    try:
         count = product_filter(filters=filters).count()
         cache.set(key, count, timeout)
+    finally:
+        cache.delete(computing_key)
     return count
 
 

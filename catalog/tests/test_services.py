@@ -170,3 +170,30 @@ def test_concurrent_creates_of_same_sku_in_other_case_give_one_validation_error(
         f"A product with SKU {winner} already exists.",
         "created",
     ]
+
+
+@pytest.mark.django_db
+def test_count_waits_for_a_concurrent_count_of_the_same_filters(monkeypatch):
+    # given another request is already counting these filters
+    from django.core.cache import cache
+
+    from catalog.selectors import product_count_cache_key
+
+    ProductFactory.create_batch(2)
+    filters = ProductFilters(name="product")
+    key = product_count_cache_key(filters=filters)
+    cache.add(f"{key}:computing", 1, 5)
+    counted = []
+    monkeypatch.setattr(
+        "catalog.selectors.product_filter",
+        lambda **kwargs: counted.append(kwargs) or Product.objects.none(),
+    )
+
+    # when its result lands while this one waits
+    import threading
+
+    threading.Timer(0.1, lambda: cache.set(key, 42, 60)).start()
+
+    # then this request uses it instead of counting again
+    assert product_count(filters=filters) == 42
+    assert counted == []

@@ -7,6 +7,7 @@ then waits ~40 ms for the client's delayed ACK. Run uvicorn with
 ``--http benchmarks.uvicorn_nodelay:H11NoDelayProtocol`` to avoid it.
 """
 
+import contextlib
 import socket
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -16,8 +17,6 @@ class H11NoDelayProtocol(H11Protocol):
     def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
         super().connection_made(transport)

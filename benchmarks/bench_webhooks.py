@@ -334,6 +334,7 @@ def main() -> int:
         updates_run(
             base_url=stack.url, token=token, product_ids=product_ids[:50], label="warm"
         )
+        cpu_start = stack.cpu_seconds()
         baseline = updates_run(
             base_url=stack.url, token=token, product_ids=product_ids, label="plain"
         )
@@ -386,6 +387,12 @@ def main() -> int:
     print(
         f"slow endpoint meanwhile: {slow_arrived} deliveries "
         f"({SLOW_SECONDS:g} s each, at most 4 at a time)"
+    )
+    print(
+        "CPU seconds during the run without endpoints: "
+        + ", ".join(
+            f"{name} {cpu_baseline[name] - cpu_start[name]:.1f} s" for name in cpu_start
+        )
     )
     print(
         "CPU seconds during the run with endpoints: "

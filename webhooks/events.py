@@ -161,10 +161,13 @@ def endpoints_dispatch(*, endpoint_ids: list[int]) -> None:
     # A drain that is queued but has not started yet will see this commit's
     # rows: queue another only when none is waiting. A burst of 1,000 changes
     # then costs a handful of messages, not 1,000 per endpoint.
+    # One round trip in the usual case of a burst, where the marks are set.
+    marked = cache.get_many([drain_queued_key(each) for each in endpoint_ids])
     to_drain = [
         endpoint_id
         for endpoint_id in endpoint_ids
-        if cache.add(drain_queued_key(endpoint_id), 1, DRAIN_QUEUED_TTL_SECONDS)
+        if drain_queued_key(endpoint_id) not in marked
+        and cache.add(drain_queued_key(endpoint_id), 1, DRAIN_QUEUED_TTL_SECONDS)
     ]
     try:
         with _dispatch_pool().acquire(block=True, timeout=1) as broker:

@@ -4,11 +4,13 @@
 
 Loads the sample into the database named by DATABASE_URL (COPY; skipped when
 the table already holds exactly that file's products), serves the app with
-uvicorn on a free port and fires list requests from 8 concurrent clients per
-kind of query, printing p50/p95 per kind. It runs every kind twice: with the
-count cache disabled (every request runs its exact COUNT) and with the cache
-warm (the steady state between writes). Then it times a full CSV export and
-samples the server's memory meanwhile.
+uvicorn (2 workers, DATABASE_POOL=true) on a free port and fires list requests
+from 8 concurrent clients per kind of query, printing p50/p95 per kind. Every
+kind runs three times: with the count cache disabled (every request runs its
+exact COUNT: the worst case), with the cached counts retired just before the
+kind starts (as right after a write), and with the cache warm (the steady
+state between writes). Then it times a full CSV export and samples the
+server's memory meanwhile.
 """
 
 from __future__ import annotations
@@ -236,12 +238,20 @@ def run_kind(
 
 
 def run_all_kinds(
-    *, server: Server, token: str, label: str, clients: int, per_client: int
+    *,
+    server: Server,
+    token: str,
+    label: str,
+    clients: int,
+    per_client: int,
+    before_each_kind=None,
 ) -> bool:
     print(f"\n== {label}: {clients} concurrent clients x {per_client} requests ==")
     print(f"{'kind':<24}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'errors':>8}")
     all_ok = True
     for kind, queries in KINDS.items():
+        if before_each_kind:
+            before_each_kind()
         latencies, errors = run_kind(
             base_url=server.url,
             token=token,
@@ -310,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.cache import cache
     from django.core.management import call_command
 
+    from catalog.services import catalog_changed
+
     call_command("migrate", verbosity=0)
     products_load(args.file, force=args.reload)
     token = token_for_bench_user()
@@ -329,6 +341,14 @@ def main(argv: list[str] | None = None) -> int:
     cache.clear()
     server = Server(workers=args.workers, count_cache_seconds=300)
     try:
+        after_write_ok = run_all_kinds(
+            server=server,
+            token=token,
+            label="count cache retired before each kind (as after a write)",
+            clients=args.clients,
+            per_client=args.requests,
+            before_each_kind=catalog_changed,
+        )
         warm_counts(server=server, token=token)
         warm_ok = run_all_kinds(
             server=server,
@@ -340,11 +360,13 @@ def main(argv: list[str] | None = None) -> int:
         time_export(server=server, token=token)
     finally:
         server.stop()
-    print(
-        f"\ntarget p95 <= {TARGET_P95_MS:.0f} ms: "
-        f"cache off {'met' if cold_ok else 'NOT met'}, "
-        f"cache warm {'met' if warm_ok else 'NOT met'}"
-    )
+    print(f"\ntarget p95 <= {TARGET_P95_MS:.0f} ms:")
+    for label, ok in (
+        ("count cache off", cold_ok),
+        ("after a write", after_write_ok),
+        ("count cache warm", warm_ok),
+    ):
+        print(f"  {label:<18}{'met' if ok else 'NOT met'}")
     return 0
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
@@ -45,6 +46,9 @@ def _webhook_response(webhook_id: int, status_code: int = 200) -> Response:
 
 
 class WebhookListApi(APIView):
+    @extend_schema(
+        operation_id="webhooks_list", responses=WebhookOutputSerializer(many=True)
+    )
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(webhook_list(), request, view=self)
@@ -52,6 +56,9 @@ class WebhookListApi(APIView):
             WebhookOutputSerializer(page, many=True).data
         )
 
+    @extend_schema(
+        request=WebhookInputSerializer, responses={201: WebhookOutputSerializer}
+    )
     def post(self, request):
         serializer = WebhookInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -63,12 +70,15 @@ class WebhookListApi(APIView):
 
 
 class WebhookDetailApi(APIView):
+    @extend_schema(responses=WebhookOutputSerializer)
     def get(self, request, webhook_id: int):
         return _webhook_response(webhook_id)
 
+    @extend_schema(request=WebhookInputSerializer, responses=WebhookOutputSerializer)
     def put(self, request, webhook_id: int):
         return self._update(request, webhook_id, partial=False)
 
+    @extend_schema(request=WebhookInputSerializer, responses=WebhookOutputSerializer)
     def patch(self, request, webhook_id: int):
         return self._update(request, webhook_id, partial=True)
 
@@ -82,18 +92,21 @@ class WebhookDetailApi(APIView):
             raise _service_errors(error)
         return _webhook_response(webhook_id)
 
+    @extend_schema(responses={204: OpenApiResponse(description="Deleted")})
     def delete(self, request, webhook_id: int):
         webhook_delete(endpoint=webhook_get(webhook_id=webhook_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class WebhookSecretRotateApi(APIView):
+    @extend_schema(request=None, responses=WebhookOutputSerializer)
     def post(self, request, webhook_id: int):
         webhook_secret_rotate(endpoint=webhook_get(webhook_id=webhook_id))
         return _webhook_response(webhook_id)
 
 
 class WebhookDeliveryListApi(APIView):
+    @extend_schema(responses=WebhookDeliverySerializer(many=True))
     def get(self, request, webhook_id: int):
         endpoint = webhook_get(webhook_id=webhook_id)
         paginator = PageNumberPagination()
@@ -106,6 +119,7 @@ class WebhookDeliveryListApi(APIView):
 
 
 class WebhookRedeliverApi(APIView):
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
     def post(self, request, webhook_id: int, delivery_id: int):
         endpoint = webhook_get(webhook_id=webhook_id)
         delivery = webhook_delivery_get(endpoint=endpoint, delivery_id=delivery_id)

@@ -294,3 +294,40 @@ def test_outbox_survives_a_broker_outage(receiver, refused_url):
     assert len(receiver.received) == 1
     assert receiver.all_signed_by(endpoint.secret)
     assert WebhookDelivery.objects.get().status == "succeeded"
+
+
+def test_busy_endpoint_gets_no_more_worker_threads_than_its_lanes(
+    receiver, settings, django_capture_on_commit_callbacks
+):
+    """A slow endpoint holds at most WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT
+    worker threads; further drains for it return at once, leaving the other
+    threads to other endpoints."""
+    import psycopg
+    from django.db import connection
+
+    from webhooks.services import ADVISORY_LOCK_NAMESPACE, webhook_endpoint_drain
+
+    # given: another session holds both lanes of the endpoint
+    settings.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 2
+    endpoint = WebhookEndpointFactory(url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=False):
+        event_record(event_type="product.updated", data={"id": 1})
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    with psycopg.connect(**params, autocommit=True) as other_worker:
+        for lane in range(2):
+            other_worker.execute(
+                "SELECT pg_advisory_lock(%s, %s)",
+                [ADVISORY_LOCK_NAMESPACE + lane, endpoint.pk],
+            )
+
+        # when
+        attempts = webhook_endpoint_drain(endpoint_id=endpoint.pk)
+
+        # then
+        assert attempts == 0
+        assert receiver.received == []
+
+    # the lanes are free again once that session ends
+    assert webhook_endpoint_drain(endpoint_id=endpoint.pk) == 1
+    assert len(receiver.received) == 1

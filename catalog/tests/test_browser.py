@@ -53,6 +53,8 @@ def test_pagination_and_sorting(logged_in_page, live_server):
     expect(rows(page)).to_have_count(10)
 
     page.get_by_role("link", name="SKU").click()
+    expect(page).to_have_url(re.compile(r"ordering=sku"))
+    expect(page.locator("th[aria-sort='ascending']")).to_have_text("SKU")
     page.get_by_role("link", name="SKU").click()
     expect(page).to_have_url(re.compile(r"ordering=-sku"))
     expect(rows(page).first).to_contain_text("P-059")

@@ -68,9 +68,19 @@
     var productId = row.getAttribute("data-product-id");
     htmx.ajax("GET", form.getAttribute("data-cancel-url"), { target: row, swap: "outerHTML" })
       .then(function () {
-        var edit = document.querySelector("#product-" + productId + " [aria-label^='Edit']");
+        var edit = document.querySelector("#product-" + productId + " button[aria-label^='Edit']");
         if (edit) edit.focus();
       });
+  });
+
+  // After an inline save, focus returns to the row's Edit button.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!source || !source.matches || !source.matches("form.inline-edit")) return;
+    var target = event.detail.target;
+    var row = target && target.id ? document.getElementById(target.id) : null;
+    var edit = row && row.querySelector("button[aria-label^='Edit']");
+    if (edit) edit.focus();
   });
 
   // Empty filter values stay out of the URL so shared links are short.

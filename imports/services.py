@@ -274,6 +274,8 @@ def _catalog_lock_wait(
     while True:
         try:
             stack.enter_context(catalog_write_lock(wait=False))
+            # The duration shown counts the work, not the wait in the queue.
+            reporter.update(started_at=timezone.now())
             return
         except CatalogWriteLockBusy:
             pass

@@ -125,3 +125,29 @@ def test_stream_falls_back_to_the_job_row_when_redis_has_no_news(user, settings)
 
     assert events[-1][0] == "done"
     assert events[-1][1]["error_message"] == "boom"
+
+
+def test_stream_sends_heartbeat_comments_while_nothing_happens(user):
+    import imports.apis as apis
+
+    job = _job_pending()
+    client = AsyncClient()
+    original = apis.SSE_HEARTBEAT_SECONDS
+    apis.SSE_HEARTBEAT_SECONDS = 0.2
+
+    async def scenario():
+        await sync_to_async(client.force_login)(user)
+        response = await client.get(f"/api/imports/{job.pk}/events/")
+        reader = asyncio.ensure_future(_read_stream(response))
+        await asyncio.sleep(2.5)
+        job.status, job.phase = "cancelled", "cancelled"
+        progress_publish(client=redis_client(), payload=import_job_payload(job=job))
+        return await asyncio.wait_for(reader, 10)
+
+    try:
+        raw = run_async(scenario)
+    finally:
+        apis.SSE_HEARTBEAT_SECONDS = original
+
+    assert b": heartbeat\n\n" in raw
+    assert _events(raw)[-1][0] == "done"

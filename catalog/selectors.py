@@ -40,6 +40,8 @@ COUNT_CACHE_DEFAULT_SECONDS = 300
 # How long a request waits for another one counting the same filters.
 COUNT_SINGLE_FLIGHT_SECONDS = 5
 EXPORT_CHUNK_ROWS = 2000
+# Pages starting this deep have their ids cached (see product_page).
+DEEP_PAGE_OFFSET = 10_000
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,29 @@ def product_page(
     250,000 rows. The rows themselves are then fetched by primary key, as
     plain dicts: building model instances would cost more than the query.
     """
-    ids = list(
-        product_list(filters=filters, ordering=ordering).values_list("id", flat=True)[
-            offset : offset + limit
-        ]
-    )
+
+    def page_ids() -> list[int]:
+        queryset = product_list(filters=filters, ordering=ordering)
+        return list(queryset.values_list("id", flat=True)[offset : offset + limit])
+
+    timeout = _count_cache_seconds()
+    if offset < DEEP_PAGE_OFFSET or timeout <= 0:
+        ids = page_ids()
+    else:
+        # Even from an index, skipping 250,000 entries takes tens of
+        # milliseconds; a deep page's ids are cached like counts (and retired
+        # by the same catalog changes), while its rows are always read fresh.
+        key = _catalog_state_key(
+            "page",
+            filters=filters,
+            ordering=ordering,
+            offset=offset,
+            limit=limit,
+        )
+        ids = cache.get(key)
+        if ids is None:
+            ids = page_ids()
+            cache.set(key, ids, timeout)
     by_id = {
         row["id"]: row
         for row in Product.objects.filter(id__in=ids).values(*PRODUCT_PAGE_FIELDS)
@@ -137,16 +157,28 @@ def _catalog_fingerprint() -> list:
     ]
 
 
-def product_count_cache_key(*, filters: ProductFilters) -> str:
+def _catalog_state_key(kind: str, **parts) -> str:
+    """A cache key that changes with the catalog (version and fingerprint)."""
     state = {
-        "filters": asdict(filters),
+        **{
+            name: asdict(value) if name == "filters" else value
+            for name, value in parts.items()
+        },
         "version": catalog_version(),
         "fingerprint": _catalog_fingerprint(),
     }
     digest = hashlib.sha256(
         json.dumps(state, sort_keys=True, default=str).encode()
     ).hexdigest()
-    return f"catalog:count:{digest}"
+    return f"catalog:{kind}:{digest}"
+
+
+def product_count_cache_key(*, filters: ProductFilters) -> str:
+    return _catalog_state_key("count", filters=filters)
+
+
+def _count_cache_seconds() -> int:
+    return getattr(settings, "CATALOG_COUNT_CACHE_SECONDS", COUNT_CACHE_DEFAULT_SECONDS)
 
 
 def product_count(*, filters: ProductFilters) -> int:
@@ -159,9 +191,7 @@ def product_count(*, filters: ProductFilters) -> int:
     updated_at, which also catches writers that do not bump the version) and
     a TTL (``CATALOG_COUNT_CACHE_SECONDS``) as the last resort.
     """
-    timeout = getattr(
-        settings, "CATALOG_COUNT_CACHE_SECONDS", COUNT_CACHE_DEFAULT_SECONDS
-    )
+    timeout = _count_cache_seconds()
     if timeout <= 0:
         return product_filter(filters=filters).count()
     key = product_count_cache_key(filters=filters)

@@ -507,3 +507,22 @@ def test_list_results_match_the_product_serializer_exactly(api_client):
 
     assert listed == api_client.get(detail_url(product.id)).json()
     assert listed == dict(ProductSerializer(product).data)
+
+
+def test_deep_page_ids_are_cached_but_rows_and_changes_show(
+    api_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("catalog.selectors.DEEP_PAGE_OFFSET", 2)
+    products = ProductFactory.create_batch(5)
+    params = {"page_size": 2, "page": 2}
+    assert skus(api_client.get(LIST_URL, params)) == [p.sku for p in products[2:4]]
+
+    # a rename through the API shows at once (rows are read fresh) ...
+    api_client.patch(detail_url(products[2].id), {"name": "renamed"}, format="json")
+    results = api_client.get(LIST_URL, params).json()["results"]
+    assert results[0]["name"] == "renamed"
+
+    # ... and a deletion retires the cached ids once it commits
+    with django_capture_on_commit_callbacks(execute=True):
+        api_client.delete(detail_url(products[2].id))
+    assert skus(api_client.get(LIST_URL, params)) == [p.sku for p in products[3:5]]

@@ -35,6 +35,11 @@
     return minutes + " min " + Math.round(seconds % 60) + " s";
   }
 
+  function timeLeft(seconds) {
+    if (seconds < 60) return Math.max(1, Math.ceil(seconds)) + " s";
+    return Math.floor(seconds / 60) + " min " + Math.round(seconds % 60) + " s";
+  }
+
   function setBar(bar, percent, kind) {
     bar.setAttribute("aria-valuenow", String(Math.round(percent)));
     bar.classList.toggle("progress-success", kind === "success");
@@ -100,7 +105,7 @@
           text = number(job.processed_records) + " rows read";
         }
         if (stats.rate) text += " · " + number(Math.round(stats.rate)) + " rows/s";
-        if (stats.eta !== null && stats.eta < 36000) text += " · about " + duration(Math.max(1, stats.eta)).replace(".0 s", " s") + " left";
+        if (stats.eta !== null && stats.eta < 36000) text += " · about " + timeLeft(stats.eta) + " left";
       }
       $("job-text").textContent = text;
       var message = "";

@@ -401,17 +401,46 @@ def _due_exists(*, endpoint_id: int, skip_ids: list[int]) -> bool:
     )
 
 
+# Failures that say "the endpoint is down" rather than "this message failed".
+UNREACHABLE_STATUS_CODES = frozenset({429, 502, 503, 504})
+
+
+def _endpoint_unreachable(result: SendResult) -> bool:
+    return result.status_code is None or result.status_code in UNREACHABLE_STATUS_CODES
+
+
+def _endpoint_backoff(*, delivery: WebhookDelivery) -> None:
+    """The endpoint did not answer: its other due deliveries wait for the same
+    retry time instead of each being tried (and timing out) now. The failed
+    delivery thus probes for the whole endpoint, which backs off as one."""
+    now = timezone.now()
+    WebhookDelivery.objects.filter(
+        endpoint_id=delivery.endpoint_id,
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at__lte=now,
+    ).exclude(pk=delivery.pk).update(
+        next_attempt_at=delivery.next_attempt_at, claimed_until=None
+    )
+
+
 def _batch_deliver(*, delivery_ids: list[int]) -> bool:
-    """Attempts claimed deliveries in order; False when the endpoint was
-    disabled meanwhile (the rest of the batch is handed back)."""
+    """Attempts claimed deliveries in order; False when the drain should stop:
+    the endpoint was disabled or is unreachable (the rest is handed back)."""
     batch = WebhookDelivery.objects.select_related("event", "endpoint").filter(
         pk__in=delivery_ids
     )
     for delivery in sorted(batch, key=lambda row: row.pk):
-        if _delivery_attempt(delivery=delivery) is None:
+        result = _delivery_attempt(delivery=delivery)
+        if result is None:
             WebhookDelivery.objects.filter(pk__in=delivery_ids).update(
                 claimed_until=None
             )
+            return False
+        if (
+            _endpoint_unreachable(result)
+            and delivery.status == WebhookDelivery.Status.PENDING
+        ):
+            _endpoint_backoff(delivery=delivery)
             return False
     return True
 

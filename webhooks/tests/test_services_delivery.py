@@ -327,7 +327,31 @@ def test_busy_endpoint_gets_no_more_worker_threads_than_its_lanes(
         # then
         assert attempts == 0
         assert receiver.received == []
+        other_worker.execute("SELECT pg_advisory_unlock_all()")
 
-    # the lanes are free again once that session ends
+    # the lanes are free again once that worker lets go
     assert webhook_endpoint_drain(endpoint_id=endpoint.pk) == 1
     assert len(receiver.received) == 1
+
+
+def test_unreachable_endpoint_is_probed_with_one_delivery_at_a_time(
+    refused_url, private_networks_allowed, django_capture_on_commit_callbacks
+):
+    # given: three events wait for an endpoint that refuses connections
+    endpoint = WebhookEndpointFactory(url=refused_url)
+    with django_capture_on_commit_callbacks(execute=False):
+        for product_id in range(3):
+            event_record(event_type="product.updated", data={"id": product_id})
+
+    # when
+    from webhooks.services import webhook_endpoint_drain
+
+    attempts = webhook_endpoint_drain(endpoint_id=endpoint.pk)
+
+    # then: one attempt, and the others wait for the same retry time
+    assert attempts >= 1
+    assert WebhookDeliveryAttempt.objects.count() == 1
+    waiting = WebhookDelivery.objects.filter(status="pending")
+    assert waiting.count() == 3
+    assert len({row.next_attempt_at for row in waiting}) == 1
+    assert waiting.order_by("next_attempt_at").first().next_attempt_at > timezone.now()

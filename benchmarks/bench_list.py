@@ -246,7 +246,11 @@ def run_all_kinds(
     per_client: int,
     before_each_kind=None,
 ) -> bool:
-    print(f"\n== {label}: {clients} concurrent clients x {per_client} requests ==")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"\n== {label}: {clients} concurrent clients x {per_client} requests "
+        f"(load average {load} on {os.cpu_count()} CPUs) =="
+    )
     print(f"{'kind':<24}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'errors':>8}")
     all_ok = True
     for kind, queries in KINDS.items():

@@ -12,7 +12,9 @@ that refuses connections. It sends N product updates (PATCH
 /api/products/<id>/ with a token) with no endpoint subscribed, then N more
 with all three subscribed, and prints p50/p95 update latency for both runs
 with their ratio (target <= 1.2), and the time until every update reached the
-fast receiver with a valid signature.
+fast receiver with a valid signature. A third run with the worker stopped
+(SIGSTOP) separates what a request pays for webhooks (writing the outbox rows)
+from the worker competing with the web server for the machine's cores.
 """
 
 from __future__ import annotations
@@ -248,6 +250,9 @@ class Stack:
             self.stop()
             raise RuntimeError("the web server or the webhooks worker did not start")
 
+    def worker_pause(self, *, paused: bool) -> None:
+        os.killpg(self.processes[1].pid, signal.SIGSTOP if paused else signal.SIGCONT)
+
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by the web server and by the webhooks worker."""
         used = {}
@@ -353,6 +358,14 @@ def main() -> int:
         cpu_hooked = stack.cpu_seconds()
         last_arrival = fast.last_arrival or started
         slow_arrived = slow.valid
+        # The same updates once more with the worker stopped: what the
+        # request itself pays for webhooks (the outbox rows), without the
+        # worker competing for the machine's cores.
+        stack.worker_pause(paused=True)
+        hooked_worker_paused = updates_run(
+            base_url=stack.url, token=token, product_ids=product_ids, label="paused"
+        )
+        stack.worker_pause(paused=False)
     finally:
         stack.stop()
         fast.stop()
@@ -387,6 +400,13 @@ def main() -> int:
     print(
         f"slow endpoint meanwhile: {slow_arrived} deliveries "
         f"({SLOW_SECONDS:g} s each, at most 4 at a time)"
+    )
+    p50_paused = percentile(hooked_worker_paused, 0.5)
+    p95_paused = percentile(hooked_worker_paused, 0.95)
+    print(
+        f"updates with 3 endpoints, worker stopped (request-side cost only): "
+        f"p50={p50_paused:.1f} ms p95={p95_paused:.1f} ms, ratio p50 "
+        f"{p50_paused / p50_base:.2f}, p95 {p95_paused / p95_base:.2f}"
     )
     print(
         "CPU seconds during the run without endpoints: "

@@ -169,7 +169,7 @@ class Server:
                 "--workers",
                 str(workers),
                 "--http",
-                "benchmarks.uvicorn_nodelay:H11NoDelayProtocol",
+                "config.uvicorn_protocol:H11NoDelayProtocol",
                 "--no-access-log",
                 "--log-level",
                 "warning",

@@ -213,6 +213,12 @@ def command_run() -> int:
                 "--timeout-graceful-shutdown",
                 "3",
                 "--no-access-log",
+                # Sync views share one thread per ASGI process: two processes
+                # keep the pages responsive while one request is slow.
+                "--workers",
+                os.environ.get("WEB_CONCURRENCY", "2"),
+                "--http",
+                "config.uvicorn_protocol:H11NoDelayProtocol",
             ],
             "worker": [
                 str(bin_dir / "celery"),
@@ -255,8 +261,15 @@ def command_run() -> int:
                 str(VAR_DIR / "celerybeat-schedule"),
             ],
         }
+        # Only the web processes pool their database connections: pooled
+        # connections must not be inherited by forked Celery children.
+        web_env = {
+            **os.environ,
+            "DATABASE_POOL": os.environ.get("DATABASE_POOL", "true"),
+        }
         for name, argv in processes.items():
-            children.append(subprocess.Popen(argv, cwd=BASE_DIR))
+            child_env = web_env if name == "web" else None
+            children.append(subprocess.Popen(argv, cwd=BASE_DIR, env=child_env))
             log(f"started {name} (pid {children[-1].pid})")
         shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         log(

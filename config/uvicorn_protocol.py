@@ -4,7 +4,7 @@ With ``--workers`` > 1 uvicorn hands its listening socket to spawned
 children, and there asyncio no longer recognises it as TCP, so it skips
 TCP_NODELAY: each keep-alive response (headers and body written separately)
 then waits ~40 ms for the client's delayed ACK. Run uvicorn with
-``--http benchmarks.uvicorn_nodelay:H11NoDelayProtocol`` to avoid it.
+``--http config.uvicorn_protocol:H11NoDelayProtocol`` to avoid it.
 """
 
 import contextlib

@@ -231,6 +231,9 @@ WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool(
     "WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False
 )
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# CA certificates that webhook HTTPS receivers are verified against (a PEM
+# file); empty means the certifi bundle.
+WEBHOOK_CA_BUNDLE = env("WEBHOOK_CA_BUNDLE", default="")
 # Seconds to wait before each retry (with +-20 % jitter); then the delivery fails.
 WEBHOOK_RETRY_SCHEDULE = (10, 60, 300, 1800, 7200, 21600, 43200, 86400)
 WEBHOOK_DISABLE_AFTER_FAILING_SECONDS = 3 * 86400

@@ -58,10 +58,15 @@ def timeout_seconds() -> float:
     return float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10))
 
 
-@functools.cache
 def ssl_context() -> ssl.SSLContext:
+    bundle = getattr(settings, "WEBHOOK_CA_BUNDLE", "") or certifi.where()
+    return _ssl_context_for(bundle)
+
+
+@functools.cache
+def _ssl_context_for(bundle: str) -> ssl.SSLContext:
     # Built once: loading the CA bundle costs more than a local request.
-    return ssl.create_default_context(cafile=certifi.where())
+    return ssl.create_default_context(cafile=bundle)
 
 
 def _pinned_request_args(

@@ -355,3 +355,40 @@ def test_unreachable_endpoint_is_probed_with_one_delivery_at_a_time(
     assert waiting.count() == 3
     assert len({row.next_attempt_at for row in waiting}) == 1
     assert waiting.order_by("next_attempt_at").first().next_attempt_at > timezone.now()
+
+
+def test_sweep_takes_over_a_delivery_whose_worker_died(
+    receiver, django_capture_on_commit_callbacks
+):
+    # given: a worker claimed the delivery and vanished before sending it
+    WebhookEndpointFactory(url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=False):
+        event_record(event_type="product.updated", data={"id": 4})
+    WebhookDelivery.objects.update(claimed_until=timezone.now() + timedelta(minutes=5))
+    webhook_sweep()
+    assert receiver.received == []
+
+    # when: the claim lapses
+    WebhookDelivery.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+    webhook_sweep()
+
+    # then
+    assert len(receiver.received) == 1
+    assert WebhookDelivery.objects.get().status == "succeeded"
+
+
+def test_retry_after_as_an_http_date(receiver, django_capture_on_commit_callbacks):
+    from email.utils import format_datetime
+
+    WebhookEndpointFactory(url=receiver.url)
+    retry_at = timezone.now() + timedelta(minutes=10)
+    receiver.replies = [
+        Reply(
+            status=429, headers={"Retry-After": format_datetime(retry_at, usegmt=True)}
+        )
+    ]
+
+    product_updated(django_capture_on_commit_callbacks)
+
+    delivery = WebhookDelivery.objects.get()
+    assert abs((delivery.next_attempt_at - retry_at).total_seconds()) < 2

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -25,6 +27,11 @@ from rest_framework.views import APIView
 from imports.models import ImportJob
 from imports.pipeline.progress import progress_channel, progress_state_key
 from imports.selectors import import_job_get, import_job_list, import_job_payload
+from imports.serializers import (
+    DetailSerializer,
+    ImportJobSerializer,
+    ImportUploadSerializer,
+)
 from imports.services import (
     import_job_cancel,
     import_job_create,
@@ -54,6 +61,14 @@ def _job_or_404(job_id: int) -> ImportJob | Response:
     return job
 
 
+@extend_schema(
+    request={"multipart/form-data": ImportUploadSerializer},
+    responses={
+        202: ImportJobSerializer,
+        400: DetailSerializer,
+        413: DetailSerializer,
+    },
+)
 class ImportUploadApi(APIView):
     """``POST /api/products/upload/``: multipart field ``file`` → 202 + job."""
 
@@ -92,6 +107,7 @@ class ImportUploadApi(APIView):
         )
 
 
+@extend_schema(responses={200: ImportJobSerializer, 404: DetailSerializer})
 class ImportJobDetailApi(APIView):
     """``GET /api/imports/<id>/`` and ``/api/products/upload/<id>/status/``."""
 
@@ -102,8 +118,11 @@ class ImportJobDetailApi(APIView):
         return Response(import_job_payload(job=job))
 
 
+@extend_schema(responses=ImportJobSerializer(many=True))
 class ImportJobListApi(APIView):
     """``GET /api/imports/``: import history, newest first, paginated."""
+
+    pagination_class = PageNumberPagination
 
     def get(self, request):
         paginator = PageNumberPagination()
@@ -113,6 +132,12 @@ class ImportJobListApi(APIView):
         )
 
 
+@extend_schema(
+    responses={
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY),
+        404: DetailSerializer,
+    }
+)
 class ImportJobErrorsApi(APIView):
     """``GET /api/imports/<id>/errors.csv``: every rejected row."""
 
@@ -130,6 +155,10 @@ class ImportJobErrorsApi(APIView):
         )
 
 
+@extend_schema(
+    request=None,
+    responses={202: ImportJobSerializer, 404: DetailSerializer, 409: DetailSerializer},
+)
 class ImportJobRetryApi(APIView):
     """``POST /api/imports/<id>/retry/``: a new job over the same stored file."""
 
@@ -147,6 +176,14 @@ class ImportJobRetryApi(APIView):
         )
 
 
+@extend_schema(
+    request=None,
+    responses={
+        202: ImportJobSerializer,
+        404: DetailSerializer,
+        409: ImportJobSerializer,
+    },
+)
 class ImportJobCancelApi(APIView):
     """``POST /api/imports/<id>/cancel/``: stops a pending or running import."""
 

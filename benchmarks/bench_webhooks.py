@@ -399,7 +399,8 @@ def main() -> int:
     )
     print(
         f"slow endpoint meanwhile: {slow_arrived} deliveries "
-        f"({SLOW_SECONDS:g} s each, at most 4 at a time)"
+        f"({SLOW_SECONDS:g} s each, at most "
+        f"{os.environ.get('WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT', '4')} at a time)"
     )
     p50_paused = percentile(hooked_worker_paused, 0.5)
     p95_paused = percentile(hooked_worker_paused, 0.95)

@@ -233,6 +233,8 @@ def _endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         enabled=False, disabled_reason=reason, updated_at=timezone.now()
     )
+    endpoint.enabled = False
+    endpoint.disabled_reason = reason
     logger.warning("Webhook endpoint %s disabled: %s", endpoint.pk, reason)
 
 
@@ -429,12 +431,18 @@ def _batch_deliver(*, delivery_ids: list[int]) -> bool:
     batch = WebhookDelivery.objects.select_related("event", "endpoint").filter(
         pk__in=delivery_ids
     )
-    for delivery in sorted(batch, key=lambda row: row.pk):
+    deliveries = sorted(batch, key=lambda row: row.pk)
+    for delivery in deliveries:
+        # One endpoint object for the batch, so that disabling it (410, or
+        # failing for days) stops the rest of the batch.
+        delivery.endpoint = deliveries[0].endpoint
+    for delivery in deliveries:
         result = _delivery_attempt(delivery=delivery)
-        if result is None:
-            WebhookDelivery.objects.filter(pk__in=delivery_ids).update(
-                claimed_until=None
-            )
+        if result is None or not delivery.endpoint.enabled:
+            # Disabled, before or by this very answer: the rest stays pending.
+            WebhookDelivery.objects.filter(
+                pk__in=delivery_ids, status=WebhookDelivery.Status.PENDING
+            ).update(claimed_until=None)
             return False
         if (
             _endpoint_unreachable(result)

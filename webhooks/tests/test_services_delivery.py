@@ -392,3 +392,19 @@ def test_retry_after_as_an_http_date(receiver, django_capture_on_commit_callback
 
     delivery = WebhookDelivery.objects.get()
     assert abs((delivery.next_attempt_at - retry_at).total_seconds()) < 2
+
+
+def test_410_stops_the_rest_of_the_batch(receiver, django_capture_on_commit_callbacks):
+    from webhooks.services import webhook_endpoint_drain
+
+    endpoint = WebhookEndpointFactory(url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=False):
+        for product_id in range(3):
+            event_record(event_type="product.updated", data={"id": product_id})
+    receiver.default_reply = Reply(status=410)
+
+    webhook_endpoint_drain(endpoint_id=endpoint.pk)
+
+    assert len(receiver.received) == 1
+    assert WebhookDelivery.objects.filter(status="pending").count() == 2
+    assert not WebhookDelivery.objects.filter(claimed_until__isnull=False).exists()

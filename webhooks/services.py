@@ -411,15 +411,18 @@ def _endpoint_unreachable(result: SendResult) -> bool:
     return result.status_code is None or result.status_code in UNREACHABLE_STATUS_CODES
 
 
-def _endpoint_backoff(*, delivery: WebhookDelivery) -> None:
+def _endpoint_backoff(*, delivery: WebhookDelivery, batch_ids: list[int]) -> None:
     """The endpoint did not answer: its other due deliveries wait for the same
     retry time instead of each being tried (and timing out) now. The failed
-    delivery thus probes for the whole endpoint, which backs off as one."""
+    delivery thus probes for the whole endpoint, which backs off as one.
+    Deliveries other workers hold right now are left to them."""
     now = timezone.now()
     WebhookDelivery.objects.filter(
         endpoint_id=delivery.endpoint_id,
         status=WebhookDelivery.Status.PENDING,
         next_attempt_at__lte=now,
+    ).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(pk__in=batch_ids)
     ).exclude(pk=delivery.pk).update(
         next_attempt_at=delivery.next_attempt_at, claimed_until=None
     )
@@ -448,14 +451,14 @@ def _batch_deliver(*, delivery_ids: list[int]) -> bool:
             _endpoint_unreachable(result)
             and delivery.status == WebhookDelivery.Status.PENDING
         ):
-            _endpoint_backoff(delivery=delivery)
+            _endpoint_backoff(delivery=delivery, batch_ids=delivery_ids)
             return False
     return True
 
 
 def webhook_endpoint_drain(*, endpoint_id: int, time_budget_seconds: float = 60) -> int:
     """Delivers the endpoint's due deliveries one after another, in one of its
-    lanes; returns how many attempts were made.
+    lanes; returns how many deliveries it took on.
 
     Returns at once when all lanes are busy: their holders pick the new rows
     up. Each delivery is attempted at most once per call (failures wait for

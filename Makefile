@@ -49,13 +49,13 @@ $(SAMPLE): | $(VENV)/.installed
 	$(PY) scripts/sample_csv.py --rows $(ROWS) --out $(SAMPLE)
 
 bench: $(VENV)/.installed-dev $(SAMPLE)
-	$(DEVSTACK) exec -- $(PY) -m benchmarks.bench_import --file $(SAMPLE)
+	$(DEVSTACK) exec --scratch -- $(PY) -m benchmarks.bench_import --file $(SAMPLE)
 
 bench-list: $(VENV)/.installed-dev $(SAMPLE)
-	$(DEVSTACK) exec -- $(PY) -m benchmarks.bench_list --file $(SAMPLE)
+	$(DEVSTACK) exec --scratch -- $(PY) -m benchmarks.bench_list --file $(SAMPLE)
 
 bench-webhooks: $(VENV)/.installed-dev
-	$(DEVSTACK) exec -- $(PY) -m benchmarks.bench_webhooks
+	$(DEVSTACK) exec --scratch -- $(PY) -m benchmarks.bench_webhooks
 
 clean:
 	rm -rf var/static var/media var/samples .pytest_cache

@@ -326,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from catalog.services import catalog_changed
 
+    call_command("database_ensure")
     call_command("migrate", verbosity=0)
     products_load(args.file, force=args.reload)
     token = token_for_bench_user()

@@ -319,6 +319,10 @@ def main() -> int:
         if not os.environ.get(name):
             raise SystemExit(f"{name} must be set (the benchmark resets it).")
     django_setup()
+    from django.core.management import call_command
+
+    call_command("database_ensure")
+    call_command("migrate", "--no-input", verbosity=0)
     token, product_ids = state_reset(products=args.updates)
 
     from webhooks.services import webhook_create, webhook_enabled_set

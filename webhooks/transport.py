@@ -130,6 +130,17 @@ def _result_from_response(
     )
 
 
+def _client_options(timeout: float) -> dict:
+    """What every delivery client shares: no redirects, no proxies from the
+    environment, certificates verified against the configured CA bundle."""
+    return {
+        "timeout": timeout,
+        "follow_redirects": False,
+        "trust_env": False,
+        "verify": ssl_context(),
+    }
+
+
 def request_send(*, url: str, headers: dict[str, str], body: str) -> SendResult:
     timeout = timeout_seconds()
     started = time.perf_counter()
@@ -139,12 +150,7 @@ def request_send(*, url: str, headers: dict[str, str], body: str) -> SendResult:
             url, target, headers
         )
         with (
-            httpx.Client(
-                timeout=timeout,
-                follow_redirects=False,
-                trust_env=False,
-                verify=ssl_context(),
-            ) as client,
+            httpx.Client(**_client_options(timeout)) as client,
             client.stream(
                 "POST",
                 pinned_url,
@@ -180,12 +186,7 @@ async def request_send_async(
             url, target, headers
         )
         async with (
-            httpx.AsyncClient(
-                timeout=timeout,
-                follow_redirects=False,
-                trust_env=False,
-                verify=ssl_context(),
-            ) as client,
+            httpx.AsyncClient(**_client_options(timeout)) as client,
             client.stream(
                 "POST",
                 pinned_url,

@@ -5,6 +5,7 @@ its transaction and, once committed, bumps the catalog version so cached
 counts are recomputed.
 """
 
+import logging
 from collections.abc import Iterable
 
 from django.core.cache import cache
@@ -17,6 +18,38 @@ from catalog.selectors import CATALOG_VERSION_KEY, product_sku_owner
 from webhooks.events import event_record
 
 SKU_UNIQUE_CONSTRAINT = "catalog_product_sku_lower_uniq"
+
+logger = logging.getLogger(__name__)
+
+
+# A write this large refreshes the table's planner statistics and visibility
+# map at once rather than whenever autovacuum gets to it (never, where it is
+# off): right after a 500,000-row import, stale statistics and an unset
+# visibility map made list pages and exact counts several times slower.
+STATISTICS_REFRESH_MIN_ROWS = 10_000
+
+
+def catalog_rows_written(*, rows: int) -> None:
+    """Call after committing a bulk write (the CSV import) of ``rows`` rows."""
+    catalog_changed()
+    if rows < STATISTICS_REFRESH_MIN_ROWS:
+        return
+    from catalog.tasks import catalog_statistics_refresh_task
+
+    try:
+        catalog_statistics_refresh_task.delay()
+    except Exception:  # broker down: autovacuum remains the fallback
+        logger.warning("could not queue the catalog statistics refresh", exc_info=True)
+
+
+def catalog_statistics_refresh() -> None:
+    """VACUUM (ANALYZE) the products table: fresh statistics for the planner
+    and a visibility map for index-only scans (counts, page ids)."""
+    table = connection.ops.quote_name(Product._meta.db_table)
+    # VACUUM cannot run inside a transaction block; ANALYZE can.
+    statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{statement} {table}")
 
 
 def catalog_changed() -> None:

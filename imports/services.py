@@ -508,7 +508,7 @@ def _job_summary(job: ImportJob) -> dict:
 
 def _job_mark_completed(job: ImportJob, *, counts: MergeCounts) -> None:
     """Runs inside the import's transaction: the final state commits with it."""
-    from catalog.services import catalog_changed
+    from catalog.services import catalog_rows_written
 
     job.status = ImportJob.Status.COMPLETED
     job.phase = ImportJob.Phase.COMPLETE
@@ -524,7 +524,8 @@ def _job_mark_completed(job: ImportJob, *, counts: MergeCounts) -> None:
     )
     job.save()
     event_record(event_type="import.completed", data=_job_summary(job))
-    transaction.on_commit(catalog_changed)
+    rows_written = counts.created + counts.updated
+    transaction.on_commit(lambda: catalog_rows_written(rows=rows_written))
 
 
 def _job_mark_failed(job: ImportJob, *, reason: str) -> None:

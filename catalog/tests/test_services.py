@@ -197,3 +197,39 @@ def test_count_waits_for_a_concurrent_count_of_the_same_filters(monkeypatch):
     # then this request uses it instead of counting again
     assert product_count(filters=filters) == 42
     assert counted == []
+
+
+def _products_table_maintenance_counts() -> tuple[int, int]:
+    """How often the products table has been vacuumed and analyzed by hand."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT vacuum_count, analyze_count "
+            "FROM pg_stat_user_tables WHERE relname = 'catalog_product'"
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_bulk_write_vacuums_and_analyzes_the_products_table():
+    # given
+    ProductFactory.create_batch(3)
+    vacuums, analyzes = _products_table_maintenance_counts()
+
+    # when: a bulk writer reports a large write (the task runs eagerly)
+    catalog.services.catalog_rows_written(
+        rows=catalog.services.STATISTICS_REFRESH_MIN_ROWS
+    )
+
+    # then
+    assert _products_table_maintenance_counts() == (vacuums + 1, analyzes + 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_small_bulk_write_leaves_maintenance_to_autovacuum():
+    ProductFactory.create_batch(3)
+    before = _products_table_maintenance_counts()
+
+    catalog.services.catalog_rows_written(rows=3)
+
+    assert _products_table_maintenance_counts() == before

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from celery import current_app
@@ -48,9 +48,15 @@ def _worker_start(settings) -> subprocess.Popen:
     if db["PASSWORD"]:
         auth += ":" + quote(db["PASSWORD"], safe="")
     port = f":{db['PORT']}" if db["PORT"] else ""
+    # The embedded server is reached through a socket directory given as the
+    # `host` option (DATABASE_URL ...?host=/path): pass such options along.
+    options = urlencode(
+        {key: value for key, value in db["OPTIONS"].items() if isinstance(value, str)}
+    )
+    query = f"?{options}" if options else ""
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{auth}@{host}{port}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{auth}@{host}{port}/{db['NAME']}{query}",
         "REDIS_URL": settings.REDIS_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "SECRET_KEY": "worker-test",

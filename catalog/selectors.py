@@ -40,8 +40,6 @@ COUNT_CACHE_DEFAULT_SECONDS = 300
 # How long a request waits for another one counting the same filters.
 COUNT_SINGLE_FLIGHT_SECONDS = 5
 EXPORT_CHUNK_ROWS = 2000
-# Pages starting this deep have their ids cached (see product_page).
-DEEP_PAGE_OFFSET = 10_000
 
 
 @dataclass(frozen=True)
@@ -113,12 +111,14 @@ def product_page(
         return list(queryset.values_list("id", flat=True)[offset : offset + limit])
 
     timeout = _count_cache_seconds()
-    if offset < DEEP_PAGE_OFFSET or timeout <= 0:
+    if timeout <= 0:
         ids = page_ids()
     else:
-        # Even from an index, skipping 250,000 entries takes tens of
-        # milliseconds; a deep page's ids are cached like counts (and retired
-        # by the same catalog changes), while its rows are always read fresh.
+        # Skipping 250,000 index entries for a deep page, or collecting the
+        # ~26,000 matches of a common "contains" term before sorting them,
+        # takes tens of milliseconds; so a page's ids are cached like counts
+        # (and retired by the same catalog changes), while its rows are always
+        # read fresh.
         key = _catalog_state_key(
             "page",
             filters=filters,

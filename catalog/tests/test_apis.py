@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from catalog.locks import catalog_write_lock
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 
@@ -394,25 +393,13 @@ def test_bulk_delete_deletes_everything_and_says_how_many(api_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_bulk_delete_is_409_while_an_import_holds_the_lock(api_client):
+def test_bulk_delete_is_409_while_an_import_holds_the_lock(
+    api_client, catalog_lock_held_elsewhere
+):
     ProductFactory.create_batch(2)
-    held = threading.Event()
-    release = threading.Event()
 
-    def hold_lock():
-        with catalog_write_lock(wait=False):
-            held.set()
-            release.wait(10)
-        connection.close()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert held.wait(10)
+    with catalog_lock_held_elsewhere():
         response = api_client.delete("/api/products/bulk-delete/")
-    finally:
-        release.set()
-        holder.join()
 
     assert response.status_code == 409
     assert "import is running" in response.json()["detail"]

@@ -133,31 +133,14 @@ def test_delete_all(client_logged_in):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_delete_all_is_refused_while_an_import_holds_the_lock(client, user):
-    import threading
-
-    from django.db import connection
-
-    from catalog.locks import catalog_write_lock
-
+def test_delete_all_is_refused_while_an_import_holds_the_lock(
+    client, user, catalog_lock_held_elsewhere
+):
     client.force_login(user)
     ProductFactory()
-    held, release = threading.Event(), threading.Event()
 
-    def hold_lock():
-        with catalog_write_lock(wait=False):
-            held.set()
-            release.wait(10)
-        connection.close()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert held.wait(10)
+    with catalog_lock_held_elsewhere():
         response = client.post("/products/delete-all/")
-    finally:
-        release.set()
-        holder.join()
 
     assert "An import is running" in response["HX-Trigger"]
     assert '"kind": "error"' in response["HX-Trigger"]

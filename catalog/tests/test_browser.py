@@ -15,6 +15,12 @@ def rows(page):
     return page.locator("#product-table tbody tr")
 
 
+def swap_settled(locator) -> None:
+    """Waits until htmx has settled a swapped-in element: it removes the
+    ``htmx-added`` class in the same step that applies ``autofocus``."""
+    expect(locator).not_to_have_class(re.compile(r"\bhtmx-added\b"))
+
+
 def test_filter_updates_table_and_url_and_back_restores(logged_in_page, live_server):
     page = logged_in_page
     ProductFactory(sku="LAMP-1", name="Desk lamp")
@@ -73,6 +79,10 @@ def test_create_in_dialog_with_case_insensitive_sku_error(logged_in_page, live_s
     expect(dialog.locator("#create-sku-error")).to_have_text(
         "A product with SKU ABC-1 already exists."
     )
+    # htmx moves focus to the field in error once the swap settles; typing
+    # before that would land in the wrong field.
+    swap_settled(dialog.locator("#product-create-form"))
+    expect(dialog.get_by_label("SKU")).to_be_focused()
 
     dialog.get_by_label("SKU").fill("NEW-<b>1</b>")
     dialog.get_by_label("Name").fill("<script>window.pwned=1</script>")
@@ -93,23 +103,33 @@ def test_edit_inline_enter_saves_escape_cancels(logged_in_page, live_server):
     row = page.locator(f"#product-{product.id}")
 
     row.get_by_role("button", name="Edit E-1").click()
+    # Focus lands in the SKU field once the swap settles (and only then is
+    # it safe to type elsewhere).
+    swap_settled(row)
+    expect(row.get_by_label("SKU")).to_be_focused()
     row.get_by_label("Name").fill("Ignored")
     row.get_by_label("Name").press("Escape")
     expect(row).to_contain_text("Old name")
 
     row.get_by_role("button", name="Edit E-1").click()
+    swap_settled(row)
+    expect(row.get_by_label("SKU")).to_be_focused()
     row.get_by_label("SKU").fill("taken")
     row.get_by_label("SKU").press("Enter")
     expect(row.locator(".field-error")).to_have_text(
         "A product with SKU TAKEN already exists."
     )
+    swap_settled(row)
+    expect(row.get_by_label("SKU")).to_be_focused()
 
     row.get_by_label("SKU").fill("E-1")
     row.get_by_label("Name").fill("New name")
     row.get_by_label("Name").press("Enter")
 
-    expect(row).to_contain_text("New name")
+    # The toast comes with the response and leaves after a few seconds, so
+    # it is checked first.
     expect(page.locator(".toast")).to_contain_text("Product E-1 saved.")
+    expect(row).to_contain_text("New name")
     product.refresh_from_db()
     assert product.name == "New name"
 
